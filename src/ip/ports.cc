@@ -2,10 +2,10 @@
 // The keyed hash F() is SipHash-2-4 with a 128-bit secret drawn at construction.
 #include "ip/ports.h"
 
-#include "base/bytes.h"
-
 #include <array>
 #include <utility>
+
+#include "base/bytes.h"
 
 namespace ustack::ip {
 
