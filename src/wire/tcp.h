@@ -66,7 +66,7 @@ class TcpView {
   std::uint16_t dst_port() const { return base::load_be16(bytes_, 2); }
   std::uint32_t seq() const { return base::load_be32(bytes_, 4); }
   std::uint32_t ack() const { return base::load_be32(bytes_, 8); }
-  std::size_t header_len() const { return std::size_t{bytes_[12] >> 4} * 4; }
+  std::size_t header_len() const { return static_cast<std::size_t>(bytes_[12] >> 4) * 4; }
   std::uint8_t flags() const { return bytes_[13]; }
   std::uint16_t window() const { return base::load_be16(bytes_, 14); }
   std::uint16_t checksum() const { return base::load_be16(bytes_, 16); }
