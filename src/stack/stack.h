@@ -1,0 +1,231 @@
+// Stack: the pure core of a host. Interfaces, routes, neighbours, IPv4, ICMP, UDP
+// and raw sockets, driven by poll(now) and next_deadline(). It never reads a
+// clock, sleeps or blocks: src/runtime/ does that, and tests step it by hand.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/addr.h"
+#include "base/log.h"
+#include "base/packet.h"
+#include "base/random.h"
+#include "base/result.h"
+#include "base/time.h"
+#include "ip/arp_cache.h"
+#include "ip/ports.h"
+#include "ip/rate_limit.h"
+#include "ip/reassembly.h"
+#include "ip/route.h"
+#include "link/device.h"
+#include "stack/counters.h"
+#include "udp/socket.h"
+#include "udp/table.h"
+
+namespace ustack::wire {
+class Ipv4View;
+struct Ipv4Repr;
+}  // namespace ustack::wire
+
+namespace ustack::stack {
+
+using base::Errc;
+using base::Status;
+using InterfaceId = ip::InterfaceId;
+using SocketId = std::int32_t;
+
+struct StackConfig {
+  std::uint64_t seed = 1;          // randomness: ISNs, ports, IP ids (the runtime passes getrandom())
+  base::Logger logger;             // events; per-packet detail at debug level
+  ip::ArpConfig arp;
+  ip::ReassemblyConfig reassembly;
+  std::uint8_t default_ttl = 64;   // Linux net.ipv4.ip_default_ttl
+  double icmp_errors_per_sec = 1000;  // Linux net.ipv4.icmp_msgs_per_sec
+  double icmp_error_burst = 50;       // Linux net.ipv4.icmp_msgs_burst
+  bool icmp_echo_ignore_broadcasts = true;  // Linux default
+  std::size_t rmem_default = 212992;  // Linux net.core.rmem_default / rmem_max
+  std::size_t wmem_default = 212992;  // Linux net.core.wmem_default / wmem_max
+  std::size_t max_sockets = 65536;
+  std::size_t rx_batch = 64;          // frames read from one device per poll
+};
+
+struct InterfaceConfig {
+  std::string name;
+  base::MacAddr mac;                 // ignored for IP-medium devices
+  base::Ipv4Cidr addr;
+  std::optional<std::size_t> mtu;    // default: the device's
+};
+
+struct InterfaceInfo {
+  InterfaceId id;
+  std::string name;
+  base::MacAddr mac;
+  base::Ipv4Cidr addr;
+  std::size_t mtu;
+  bool loopback;
+  link::DeviceStats device_stats;
+};
+
+/// What recv_from() copied.
+struct Received {
+  std::size_t copied = 0;     // bytes written into the caller's buffer
+  std::size_t full_len = 0;   // length of the whole datagram
+  base::Endpoint from;
+};
+
+class Stack {
+ public:
+  explicit Stack(StackConfig config = {});
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // --- Interfaces and routes -------------------------------------------------
+  /// Attaches a device (not owned) with an address; adds the connected route and
+  /// announces the address with a gratuitous ARP at the next poll.
+  InterfaceId add_interface(link::Device& device, const InterfaceConfig& config);
+  /// The default gateway, reached through the interface whose subnet holds it.
+  Status set_default_gateway(base::Ipv4Addr gateway);
+  Status add_route(base::Ipv4Cidr dest, std::optional<base::Ipv4Addr> gateway);
+  Status add_static_arp(base::Ipv4Addr ip, base::MacAddr mac);
+  const ip::RouteTable& routes() const { return routes_; }
+  std::vector<InterfaceInfo> interfaces() const;
+  std::vector<ip::ArpEntryInfo> arp_entries() const;
+  bool is_local_address(base::Ipv4Addr a) const;
+
+  // --- Driving ----------------------------------------------------------------
+  /// Receives what the devices hold, fires due timers, transmits what follows.
+  void poll(base::Instant now);
+  /// When poll() must run again at the latest (absent frames arriving).
+  std::optional<base::Instant> next_deadline() const;
+  /// Tells the stack the time before a socket call made between polls.
+  void set_time(base::Instant now) { if (now > now_) now_ = now; }
+  base::Instant now() const { return now_; }
+
+  // --- Sockets (non-blocking; errors are Linux's errno values) ----------------
+  base::Result<SocketId> socket(int domain, int type, int protocol);
+  Status bind(SocketId id, const base::Endpoint& local);
+  /// nullopt disconnects (connect() with AF_UNSPEC).
+  Status connect(SocketId id, const std::optional<base::Endpoint>& peer);
+  base::Result<std::size_t> send_to(SocketId id, base::ByteSpan data, const base::Endpoint* dest,
+                                    int flags);
+  base::Result<Received> recv_from(SocketId id, base::MutByteSpan buf, int flags);
+  Status shutdown(SocketId id, int how);
+  Status close(SocketId id);
+  base::Result<base::Endpoint> local_endpoint(SocketId id) const;
+  base::Result<base::Endpoint> peer_endpoint(SocketId id) const;
+  /// Integer-valued options (SOL_SOCKET, IPPROTO_IP) as setsockopt() would set them.
+  Status set_option(SocketId id, int level, int name, int value);
+  base::Result<int> get_option(SocketId id, int level, int name);
+  /// poll(2) events now true for the socket: POLLIN, POLLOUT, POLLERR, POLLHUP.
+  short readiness(SocketId id) const;
+  bool valid(SocketId id) const { return entry(id) != nullptr; }
+  /// Sockets whose readiness may have changed since the last call.
+  void take_changed(std::vector<SocketId>& out);
+
+  const Counters& counters() const { return counters_; }
+  const base::Logger& logger() const { return config_.logger; }
+
+ private:
+  struct Interface;
+  struct RawSocket {
+    SocketId id = -1;
+    std::uint8_t protocol = 0;
+    base::Ipv4Addr local;                  // any: all
+    std::optional<base::Ipv4Addr> peer;    // set by connect()
+    bool header_included = false;          // IP_HDRINCL
+    bool broadcast = false;
+    udp::ReceiveQueue rx;
+    int pending_error = 0;
+  };
+  struct SocketEntry {
+    int type = 0;
+    int protocol = 0;
+    std::size_t rcvbuf = 0;
+    std::size_t sndbuf = 0;
+    bool shut_rd = false;
+    bool shut_wr = false;
+    bool changed = false;  // already on changed_
+    int ttl = -1;          // IP_TTL; -1: the default
+    int tos = 0;           // IP_TOS
+    std::variant<udp::Socket, RawSocket> proto;
+    int& pending_error();
+  };
+  struct Route {
+    Interface* iface;
+    base::Ipv4Addr next_hop;
+    base::Ipv4Addr src;
+    bool broadcast;  // limited or directed broadcast
+  };
+
+  // stack.cc: interfaces, link layer, ARP
+  void receive_frame(Interface& iface, base::ByteSpan frame);
+  void arp_input(Interface& iface, base::ByteSpan payload);
+  void send_arp(Interface& iface, std::uint16_t op, base::MacAddr target_mac,
+                base::Ipv4Addr target_ip, base::MacAddr eth_dst);
+  void handle_arp_work(Interface& iface, ip::ArpWork& work);
+  void link_output(Interface& iface, base::Ipv4Addr next_hop, bool broadcast, base::PacketBuf packet);
+  void transmit(Interface& iface, base::ByteSpan frame);
+  Interface* interface_by_id(InterfaceId id);
+  Interface* interface_for_subnet(base::Ipv4Addr a);
+
+  // ipv4.cc: input validation and dispatch, routing, output and fragmentation
+  void ipv4_input(Interface& iface, base::ByteSpan packet, bool link_broadcast);
+  void ipv4_deliver(Interface& iface, const wire::Ipv4View& ip, bool link_broadcast);
+  base::Result<Route> route(base::Ipv4Addr dst, base::Ipv4Addr src_hint) const;
+  bool is_broadcast_for(const Interface& iface, base::Ipv4Addr a) const;
+  /// Sends payload (transport header and data, with headroom) in one or more
+  /// datagrams. hdr.payload_len and fragmentation fields are filled here.
+  Status ip_output(wire::Ipv4Repr hdr, base::PacketBuf payload, const Route& r);
+  std::uint16_t next_ip_id() { return ip_id_++; }
+
+  // icmp.cc
+  void icmp_input(Interface& iface, const wire::Ipv4View& ip, bool broadcast);
+  void icmp_error_input(const wire::Ipv4View& ip, std::uint8_t type, std::uint8_t code,
+                        base::ByteSpan quoted);
+  /// Sends an ICMP error about `offending` (RFC 1122 3.2.2 restrictions applied, rate-limited).
+  void send_icmp_error(const wire::Ipv4View& offending, std::uint8_t type, std::uint8_t code,
+                       bool link_broadcast, std::uint32_t rest = 0);
+  /// Reports an error about a datagram this host sent to the socket that sent it.
+  void report_to_sender(base::ByteSpan original_datagram, int err);
+
+  // udp.cc / raw.cc
+  void udp_input(Interface& iface, const wire::Ipv4View& ip, bool broadcast);
+  /// TCP arrives in the next issue; until then every port is closed (RFC 9293 3.10.7.1).
+  void tcp_input(const wire::Ipv4View& ip, bool broadcast);
+  bool raw_input(const wire::Ipv4View& ip);
+  base::Result<std::size_t> udp_send(SocketEntry& e, udp::Socket& s, base::ByteSpan data,
+                                     const base::Endpoint* dest);
+  base::Result<std::size_t> raw_send(SocketEntry& e, RawSocket& s, base::ByteSpan data,
+                                     const base::Endpoint* dest);
+  Status udp_autobind(udp::Socket& s);
+  void notify(SocketEntry& e, SocketId id);
+
+  SocketEntry* entry(SocketId id);
+  const SocketEntry* entry(SocketId id) const;
+
+  StackConfig config_;
+  base::Random rng_;
+  base::Instant now_{};
+  std::vector<std::unique_ptr<Interface>> interfaces_;
+  std::unique_ptr<link::Device> loopback_device_;
+  Interface* loopback_ = nullptr;
+  ip::RouteTable routes_;
+  ip::Reassembler reassembler_;
+  ip::TokenBucket icmp_limiter_;
+  ip::EphemeralPorts ports_;
+  std::uint16_t ip_id_;
+  Counters counters_;
+  std::vector<std::unique_ptr<SocketEntry>> sockets_;  // SocketId indexes this
+  std::vector<SocketId> free_ids_;
+  std::vector<SocketId> changed_;
+  std::vector<SocketId> raw_sockets_;
+  udp::Table udp_table_;
+  std::vector<base::Byte> rx_buffer_;
+};
+
+}  // namespace ustack::stack

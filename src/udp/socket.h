@@ -1,0 +1,63 @@
+// The state of one UDP socket (RFC 768; Linux udp(7) semantics): its binding,
+// optional peer, options, pending error, and a receive queue bounded by SO_RCVBUF.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "base/addr.h"
+#include "base/bytes.h"
+
+namespace ustack::udp {
+
+struct Datagram {
+  base::Endpoint from;
+  std::vector<base::Byte> data;
+};
+
+/// Each queued datagram is charged its length plus this, as Linux charges an
+/// skb's truesize, so that a flood of empty datagrams still fills the buffer.
+inline constexpr std::size_t kDatagramOverhead = 256;
+
+/// A FIFO of datagrams bounded in bytes. Shared by UDP and raw sockets.
+class ReceiveQueue {
+ public:
+  /// Queues d unless it would take the queue past `limit` bytes; then false (a drop).
+  /// Like Linux, a datagram is accepted into an empty queue whatever its size.
+  bool push(Datagram d, std::size_t limit) {
+    const std::size_t cost = d.data.size() + kDatagramOverhead;
+    if (!queue_.empty() && bytes_ + cost > limit) return false;
+    bytes_ += cost;
+    queue_.push_back(std::move(d));
+    return true;
+  }
+  bool empty() const { return queue_.empty(); }
+  const Datagram& front() const { return queue_.front(); }
+  void pop() {
+    bytes_ -= queue_.front().data.size() + kDatagramOverhead;
+    queue_.pop_front();
+  }
+  std::size_t bytes() const { return bytes_; }
+  std::size_t count() const { return queue_.size(); }
+
+ private:
+  std::deque<Datagram> queue_;
+  std::size_t bytes_ = 0;
+};
+
+struct Socket {
+  std::int32_t id = -1;                  // the stack's SocketId, for readiness notices
+  base::Endpoint local;                  // port 0 while unbound; addr any = wildcard
+  std::optional<base::Endpoint> peer;    // set by connect()
+  bool local_addr_from_connect = false;  // disconnect() clears an address connect() chose
+  bool reuse_addr = false;
+  bool broadcast = false;
+  ReceiveQueue rx;
+  int pending_error = 0;                 // errno from an ICMP error, reported once
+
+  bool bound() const { return local.port != 0; }
+};
+
+}  // namespace ustack::udp
