@@ -150,6 +150,17 @@ void Stack::poll(Instant now) {
   }
 }
 
+std::vector<int> Stack::pollable_fds() const {
+  std::vector<int> fds;
+  for (const auto& iface : interfaces_)
+    if (int fd = iface->device->pollable_fd(); fd >= 0) fds.push_back(fd);
+  return fds;
+}
+
+void Stack::flush_devices() {
+  for (auto& iface : interfaces_) iface->device->flush();
+}
+
 std::optional<Instant> Stack::next_deadline() const {
   std::optional<Instant> next;
   auto consider = [&](std::optional<Instant> t) {

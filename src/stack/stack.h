@@ -102,6 +102,10 @@ class Stack {
   void poll(base::Instant now);
   /// When poll() must run again at the latest (absent frames arriving).
   std::optional<base::Instant> next_deadline() const;
+  /// Descriptors that become readable when a device has frames (TAP, TUN).
+  std::vector<int> pollable_fds() const;
+  /// Flushes devices' buffered output (pcap).
+  void flush_devices();
   /// Tells the stack the time before a socket call made between polls.
   void set_time(base::Instant now) { if (now > now_) now_ = now; }
   base::Instant now() const { return now_; }

@@ -1,0 +1,49 @@
+// A ustack host for C++ programs: a stack on a TAP or TUN device, driven by a
+// runtime, serving the Berkeley calls of <ustack/socket.h>.
+//
+//   auto host = ustack::Host::start({.tap = "tap0", .addr = "198.18.0.2/24"});
+//   if (!host) { fprintf(stderr, "%s\n", host.error().c_str()); return 1; }
+//   int fd = ustack_socket(AF_INET, SOCK_DGRAM, 0);   // a socket of this host
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/log.h"
+#include "base/result.h"
+
+namespace ustack {
+
+namespace stack { class Stack; }
+namespace runtime { class Runtime; }
+
+struct HostOptions {
+  std::string tap;          // attach to this existing TAP interface, or
+  std::string tun;          // to this existing TUN interface
+  std::string addr;         // "A.B.C.D/N"
+  std::string gateway;      // optional "A.B.C.D"
+  std::string mac;          // optional "02:..."; default: random, locally administered
+  std::string pcap;         // optional file: every frame in and out
+  std::string impair;       // optional impairment spec (loss=1%,delay=5ms,...)
+  bool inline_loop = false; // no runtime thread: blocking calls drive the stack
+  base::LogLevel log_level = base::LogLevel::warn;
+  std::uint64_t seed = 0;   // 0: from getrandom()
+};
+
+class Host {
+ public:
+  /// Opens the device and starts the runtime; on failure, a message for the user.
+  static base::Result<std::unique_ptr<Host>, std::string> start(const HostOptions& options);
+  ~Host();  // stops the runtime, flushes the pcap, closes this host's descriptors
+
+  stack::Stack& stack();
+  runtime::Runtime& runtime();
+  std::string describe() const;  // "tap0 198.18.0.2/24 mac 02:.. mtu 1500"
+
+ private:
+  struct Impl;
+  explicit Host(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ustack

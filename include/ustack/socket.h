@@ -1,0 +1,51 @@
+/* ustack's Berkeley sockets API, usable from C and C++.
+ *
+ * Each call has the signature, flags and errno values of the Linux call of the
+ * same name without the prefix. Descriptors are small integers in ustack's own
+ * table (not kernel descriptors): pass them only to ustack_* calls. A host must
+ * be running (ustack::Host in <ustack/host.h>, or ustack_host_start()) before
+ * ustack_socket() succeeds; without one it fails with ENETDOWN.
+ */
+#ifndef USTACK_SOCKET_H
+#define USTACK_SOCKET_H
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int ustack_socket(int domain, int type, int protocol);
+int ustack_bind(int fd, const struct sockaddr* addr, socklen_t addrlen);
+int ustack_connect(int fd, const struct sockaddr* addr, socklen_t addrlen);
+ssize_t ustack_sendto(int fd, const void* buf, size_t len, int flags,
+                      const struct sockaddr* dest, socklen_t addrlen);
+ssize_t ustack_send(int fd, const void* buf, size_t len, int flags);
+ssize_t ustack_write(int fd, const void* buf, size_t len);
+ssize_t ustack_recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* src,
+                        socklen_t* addrlen);
+ssize_t ustack_recv(int fd, void* buf, size_t len, int flags);
+ssize_t ustack_read(int fd, void* buf, size_t len);
+int ustack_shutdown(int fd, int how);
+int ustack_close(int fd);
+int ustack_getsockname(int fd, struct sockaddr* addr, socklen_t* addrlen);
+int ustack_getpeername(int fd, struct sockaddr* addr, socklen_t* addrlen);
+int ustack_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
+int ustack_getsockopt(int fd, int level, int name, void* value, socklen_t* len);
+/* F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD, F_SETFD. */
+int ustack_fcntl(int fd, int cmd, ... /* int arg */);
+int ustack_poll(struct pollfd* fds, nfds_t nfds, int timeout_ms);
+
+/* Starts a host on an existing TAP device from C: addr is "A.B.C.D/N", gateway
+ * may be NULL. The runtime thread drives it until ustack_host_stop(). Returns 0,
+ * or -1 with errno (ENODEV: no such interface; EINVAL: bad address). */
+int ustack_host_start(const char* tap_ifname, const char* addr, const char* gateway);
+void ustack_host_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USTACK_SOCKET_H */

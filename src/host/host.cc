@@ -1,0 +1,153 @@
+// Host: device (TAP or TUN, wrapped by impairment and pcap), stack and runtime,
+// registered as the default for the C API.
+#include "ustack/host.h"
+
+#include <net/if.h>
+#include <sys/random.h>
+
+#include <cerrno>
+
+#include "link/impair.h"
+#include "link/pcap.h"
+#include "link/tap.h"
+#include "link/tun.h"
+#include "runtime/runtime.h"
+#include "socket/descriptors.h"
+#include "stack/stack.h"
+#include "ustack/socket.h"
+
+namespace ustack {
+
+struct Host::Impl {
+  std::unique_ptr<link::Device> device;  // outermost wrapper, owning the rest
+  std::unique_ptr<stack::Stack> stack;
+  std::unique_ptr<runtime::Runtime> runtime;
+  std::string description;
+};
+
+namespace {
+
+std::uint64_t random_seed() {
+  std::uint64_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = static_cast<std::uint64_t>(runtime::monotonic_now().time_since_epoch().count());
+  return seed | 1;
+}
+
+base::MacAddr random_mac(base::Random& rng) {
+  std::array<std::uint8_t, 6> b{};
+  const std::uint64_t r = rng.next_u64();
+  for (std::size_t i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(r >> (8 * i));
+  b[0] = static_cast<std::uint8_t>((b[0] & 0xfe) | 0x02);  // unicast, locally administered
+  return base::MacAddr(b);
+}
+
+}  // namespace
+
+Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Host::~Host() {
+  if (!impl_) return;
+  impl_->runtime->stop();
+  if (socket::default_runtime() == impl_->runtime.get()) socket::set_default_runtime(nullptr);
+  socket::DescriptorTable::instance().release_runtime(impl_->runtime.get());
+  impl_->stack->flush_devices();
+}
+
+stack::Stack& Host::stack() { return *impl_->stack; }
+runtime::Runtime& Host::runtime() { return *impl_->runtime; }
+std::string Host::describe() const { return impl_->description; }
+
+base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& o) {
+  if (o.tap.empty() == o.tun.empty()) return std::string("give exactly one of --tap or --tun");
+  auto cidr = base::Ipv4Cidr::parse(o.addr);
+  if (!cidr || cidr->addr.is_unspecified()) return "bad address '" + o.addr + "' (want A.B.C.D/N)";
+  std::optional<base::Ipv4Addr> gw;
+  if (!o.gateway.empty()) {
+    gw = base::Ipv4Addr::parse(o.gateway);
+    if (!gw) return "bad gateway '" + o.gateway + "' (want A.B.C.D)";
+    if (!cidr->contains(*gw)) return "gateway " + o.gateway + " is not in " + o.addr;
+  }
+  const std::uint64_t seed = o.seed ? o.seed : random_seed();
+  base::Random rng(seed);
+  base::MacAddr mac = random_mac(rng);
+  if (!o.mac.empty()) {
+    auto m = base::MacAddr::parse(o.mac);
+    if (!m || m->is_multicast() || m->is_zero()) return "bad MAC '" + o.mac + "' (want a unicast aa:bb:cc:dd:ee:ff)";
+    mac = *m;
+  }
+  std::optional<link::ImpairSpec> impair;
+  if (!o.impair.empty()) {
+    auto spec = link::ImpairSpec::parse(o.impair);
+    if (!spec) return "bad --impair: " + spec.error();
+    impair = *spec;
+  }
+
+  auto impl = std::make_unique<Impl>();
+  std::string why;
+  const std::string ifname = o.tap.empty() ? o.tun : o.tap;
+  if (!o.tap.empty()) {
+    auto dev = link::TapDevice::open(o.tap, &why);
+    if (!dev) return "cannot attach to TAP " + o.tap + ": " + why;
+    impl->device = std::move(*dev);
+  } else {
+    auto dev = link::TunDevice::open(o.tun, &why);
+    if (!dev) return "cannot attach to TUN " + o.tun + ": " + why;
+    impl->device = std::move(*dev);
+  }
+  // The capture sits next to the device, so it shows what really crossed the wire.
+  if (!o.pcap.empty()) {
+    auto dev = link::PcapDevice::open(std::move(impl->device), o.pcap, runtime::wall_at_epoch(), &why);
+    if (!dev) return "cannot write pcap " + o.pcap + ": " + why;
+    impl->device = std::move(*dev);
+  }
+  if (impair) impl->device = std::make_unique<link::ImpairedDevice>(std::move(impl->device), *impair);
+
+  stack::StackConfig cfg;
+  cfg.seed = seed;
+  cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
+    std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
+  });
+  impl->stack = std::make_unique<stack::Stack>(cfg);
+  impl->stack->add_interface(*impl->device, {ifname, mac, *cidr, std::nullopt});
+  if (gw) {
+    if (auto st = impl->stack->set_default_gateway(*gw); !st) return std::string("cannot route via gateway");
+  }
+  impl->runtime = std::make_unique<runtime::Runtime>(
+      *impl->stack, o.inline_loop ? runtime::Mode::inline_loop : runtime::Mode::threaded);
+  impl->description = ifname + " " + cidr->to_string() + " mac " + mac.to_string() + " mtu " +
+                      std::to_string(impl->device->mtu());
+  impl->runtime->start();
+  socket::set_default_runtime(impl->runtime.get());
+  return std::unique_ptr<Host>(new Host(std::move(impl)));
+}
+
+}  // namespace ustack
+
+namespace {
+std::unique_ptr<ustack::Host> g_c_host;
+}
+
+extern "C" int ustack_host_start(const char* tap, const char* addr, const char* gateway) {
+  if (!tap || !addr) {
+    errno = EINVAL;
+    return -1;
+  }
+  ustack::HostOptions o;
+  o.tap = tap;
+  o.addr = addr;
+  if (gateway) o.gateway = gateway;
+  if (::if_nametoindex(tap) == 0) {
+    errno = ENODEV;
+    return -1;
+  }
+  auto host = ustack::Host::start(o);
+  if (!host) {
+    std::fprintf(stderr, "ustack: %s\n", host.error().c_str());
+    errno = EINVAL;
+    return -1;
+  }
+  g_c_host = std::move(*host);
+  return 0;
+}
+
+extern "C" void ustack_host_stop(void) { g_c_host.reset(); }

@@ -1,0 +1,143 @@
+// The runtime thread and the inline event loop: poll(2) over the devices'
+// descriptors and an eventfd, stack.poll(now), and waking blocked callers.
+#include "runtime/runtime.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace ustack::runtime {
+
+base::Instant monotonic_now() {
+  return base::Instant(std::chrono::duration_cast<base::Duration>(
+      std::chrono::steady_clock::now().time_since_epoch()));
+}
+
+std::chrono::system_clock::time_point wall_at_epoch() {
+  const auto since = monotonic_now().time_since_epoch();
+  return std::chrono::system_clock::now() -
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(since);
+}
+
+Runtime::Runtime(stack::Stack& stack, Mode mode) : stack_(stack), mode_(mode) {
+  event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+Runtime::~Runtime() {
+  stop();
+  if (event_fd_ >= 0) ::close(event_fd_);
+}
+
+void Runtime::start() {
+  if (mode_ != Mode::threaded || running_) return;
+  running_ = true;
+  thread_ = std::thread([this] { thread_main(); });
+}
+
+void Runtime::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!running_ && !thread_.joinable()) return;
+    stopping_ = true;
+    for (auto& [id, ws] : waiters_)
+      for (Waiter* w : ws) w->cv.notify_one();
+  }
+  wake_runtime();
+  if (thread_.joinable()) thread_.join();
+  running_ = false;
+}
+
+void Runtime::wake_runtime() {
+  if (event_fd_ < 0) return;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
+}
+
+void Runtime::wake_waiters() {
+  changed_.clear();
+  stack_.take_changed(changed_);
+  for (auto id : changed_) {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) continue;
+    for (Waiter* w : it->second) {
+      if (w->woken) continue;
+      w->woken = true;
+      w->cv.notify_one();
+    }
+  }
+}
+
+void Runtime::after_call() {
+  wake_waiters();
+  // The call may have queued work with an earlier deadline than the runtime
+  // thread sleeps for (loopback traffic, an ARP retry): wake it only then.
+  if (mode_ != Mode::threaded || !sleeping_) return;
+  const auto next = stack_.next_deadline();
+  if (next && (!sleeping_until_ || *next < *sleeping_until_)) {
+    sleeping_ = false;
+    wake_runtime();
+  }
+}
+
+void Runtime::poll_locked() {
+  stack_.poll(monotonic_now());
+  wake_waiters();
+}
+
+std::vector<pollfd> Runtime::device_fds() {
+  std::vector<pollfd> fds;
+  for (int fd : stack_.pollable_fds()) fds.push_back({fd, POLLIN, 0});
+  if (event_fd_ >= 0) fds.push_back({event_fd_, POLLIN, 0});
+  return fds;
+}
+
+int Runtime::wait_for_devices(std::vector<pollfd>& fds, std::optional<base::Instant> deadline) {
+  int timeout_ms = -1;
+  if (deadline) {
+    const auto left = *deadline - monotonic_now();
+    // Round up, so that we do not spin awake just before a deadline.
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    timeout_ms = static_cast<int>(std::clamp<std::int64_t>(ms, 0, INT_MAX));
+  }
+  const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+  if (n > 0 && event_fd_ >= 0 && (fds.back().revents & POLLIN)) {
+    std::uint64_t v;
+    [[maybe_unused]] auto r = ::read(event_fd_, &v, sizeof v);
+  }
+  return n;
+}
+
+void Runtime::run_once(std::optional<base::Instant> deadline) {
+  std::optional<base::Instant> until;
+  std::vector<pollfd> fds;
+  {
+    std::lock_guard lock(mu_);
+    poll_locked();
+    until = stack_.next_deadline();
+    fds = device_fds();
+  }
+  if (deadline && (!until || *deadline < *until)) until = deadline;
+  wait_for_devices(fds, until);
+  std::lock_guard lock(mu_);
+  poll_locked();
+}
+
+void Runtime::thread_main() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    poll_locked();
+    sleeping_until_ = stack_.next_deadline();
+    sleeping_ = true;
+    const auto until = sleeping_until_;
+    auto fds = device_fds();
+    lock.unlock();
+    wait_for_devices(fds, until);
+    lock.lock();
+    sleeping_ = false;
+  }
+}
+
+}  // namespace ustack::runtime
