@@ -10,6 +10,12 @@
 namespace ustack::link {
 namespace {
 
+// Like fail_with_errno, but a missing directory is an I/O error, not a missing device.
+base::Errc file_error(std::string* why, const std::string& what, int err) {
+  const base::Errc e = fail_with_errno(why, what, err);
+  return e == base::Errc::no_device ? base::Errc::io : e;
+}
+
 template <class T>
 void put(std::FILE* f, T v, bool& ok) {
   if (std::fwrite(&v, sizeof v, 1, f) != 1) ok = false;
@@ -21,7 +27,7 @@ base::Result<std::unique_ptr<PcapWriter>> PcapWriter::open(
     const std::string& path, LinkType type, std::chrono::system_clock::time_point wall_at_epoch,
     std::string* why) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return fail_with_errno(why, "pcap: cannot create " + path, errno);
+  if (f == nullptr) return file_error(why, "pcap: cannot create " + path, errno);
   auto buffer = std::make_unique<char[]>(kBufferSize);
   std::setvbuf(f, buffer.get(), _IOFBF, kBufferSize);
   std::unique_ptr<PcapWriter> w(new PcapWriter(f, std::move(buffer), path, type, wall_at_epoch));
@@ -34,7 +40,7 @@ base::Result<std::unique_ptr<PcapWriter>> PcapWriter::open(
   put<std::uint32_t>(f, 0, ok);  // sigfigs
   put<std::uint32_t>(f, kSnapLen, ok);
   put<std::uint32_t>(f, static_cast<std::uint32_t>(type), ok);
-  if (!ok || std::fflush(f) != 0) return fail_with_errno(why, "pcap: cannot write " + path, errno);
+  if (!ok || std::fflush(f) != 0) return file_error(why, "pcap: cannot write " + path, errno);
   return w;
 }
 
