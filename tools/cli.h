@@ -1,0 +1,25 @@
+// The `ustack` command line: one function per subcommand, registered on CLI11.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "ustack/host.h"
+
+namespace ustack::tools {
+
+/// The options that attach a command to a device (`--tap`, `--addr`, ...).
+void add_attach_options(CLI::App& cmd, HostOptions& o);
+
+void register_up(CLI::App& app);
+void register_ping(CLI::App& app);
+void register_nc(CLI::App& app);
+void register_demo(CLI::App& app);
+
+/// Blocks SIGINT and SIGTERM in this thread and those it creates from now on;
+/// wait_for_stop_signal() then returns the signal when one arrives.
+void block_stop_signals();
+int wait_for_stop_signal();
+
+}  // namespace ustack::tools

@@ -1,0 +1,53 @@
+// `ustack`: a user-space TCP/IP stack and its tools.
+#include <csignal>
+
+#include "cli.h"
+
+namespace ustack::tools {
+
+void add_attach_options(CLI::App& cmd, HostOptions& o) {
+  cmd.add_option("--tap", o.tap, "Attach to this existing TAP interface")->group("Attach");
+  cmd.add_option("--tun", o.tun, "Attach to this existing TUN interface (layer 3)")->group("Attach");
+  cmd.add_option("--addr", o.addr, "Address and prefix, A.B.C.D/N")->required()->group("Attach");
+  cmd.add_option("--gw", o.gateway, "Default gateway A.B.C.D")->group("Attach");
+  cmd.add_option("--mac", o.mac, "MAC address (default: random, locally administered)")->group("Attach");
+  cmd.add_option("--pcap", o.pcap, "Write every frame in and out to this pcap file")->group("Attach");
+  cmd.add_option("--impair", o.impair,
+                 "Impair both directions: loss=P%,dup=P%,reorder=P%,corrupt=P%,delay=Nms,jitter=Nms,rate=Nmbit,seed=N")
+      ->group("Attach");
+}
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_stop_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace ustack::tools
+
+int main(int argc, char** argv) {
+  CLI::App app{"ustack: a TCP/IP stack in user space"};
+  app.require_subcommand(1);
+  ustack::tools::register_up(app);
+  ustack::tools::register_ping(app);
+  ustack::tools::register_nc(app);
+  ustack::tools::register_demo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}
