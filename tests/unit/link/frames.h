@@ -91,11 +91,12 @@ inline Bytes icmp_echo_request(base::Ipv4Addr src, base::Ipv4Addr dst, std::uint
 }
 
 inline Bytes ethernet(base::MacAddr dst, base::MacAddr src, std::uint16_t type, const Bytes& payload) {
-  Bytes f(14, 0);
+  // Sized once: GCC 12 at -O3 warns falsely (-Warray-bounds) on insert() after construction.
+  Bytes f(14 + payload.size(), 0);
   put_mac(f, 0, dst);
   put_mac(f, 6, src);
   base::store_be16(f, 12, type);
-  f.insert(f.end(), payload.begin(), payload.end());
+  std::copy(payload.begin(), payload.end(), f.begin() + 14);
   return f;
 }
 
