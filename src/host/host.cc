@@ -114,7 +114,8 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   }
   impl->runtime = std::make_unique<runtime::Runtime>(
       *impl->stack, o.inline_loop ? runtime::Mode::inline_loop : runtime::Mode::threaded);
-  impl->description = ifname + " " + cidr->to_string() + " mac " + mac.to_string() + " mtu " +
+  impl->description = ifname + " " + cidr->to_string() +
+                      (o.tap.empty() ? "" : " mac " + mac.to_string()) + " mtu " +
                       std::to_string(impl->device->mtu());
   impl->runtime->start();
   socket::set_default_runtime(impl->runtime.get());

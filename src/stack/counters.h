@@ -20,7 +20,7 @@ namespace ustack::stack {
   X(UdpInDatagrams) X(UdpNoPorts) X(UdpInErrors) X(UdpOutDatagrams) X(UdpRcvbufErrors)    \
   X(UdpInCsumErrors)                                                                      \
   X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)                     \
-  X(DropEthTruncated) X(DropEthNotForUs) X(DropEthUnknownType) X(DropArpMalformed)         \
+  X(DropEthTruncated) X(DropEthNotForUs) X(DropEthUnknownType) X(DropNotIpv4) X(DropArpMalformed)         \
   X(DropArpUnsupported) X(DropArpNotForUs) X(DropArpBogusSender) X(DropArpUnresolved)      \
   X(DropIpMartianSource) X(DropIpMartianDest) X(DropIpNotForHost) X(DropIpBadOptions)      \
   X(DropIcmpMalformed) X(DropIcmpUnhandledType) X(DropIcmpBroadcastEcho)                   \

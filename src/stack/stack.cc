@@ -145,8 +145,10 @@ void Stack::poll(Instant now) {
     // RFC 1122 3.3.2: "If the fragment zero is not available, then no time-
     // exceeded need be sent at all."
     if (!e.had_first_fragment) continue;
-    auto view = wire::Ipv4View::parse(e.first_fragment_prefix.data());
-    if (view) send_icmp_error(*view, wire::icmp_type::time_exceeded, wire::icmp_time_exceeded::reassembly, false);
+    // The prefix is the header and 8 bytes, shorter than its total length says, so
+    // it is no Ipv4View: the error is built from the bytes.
+    send_icmp_error(e.first_fragment_prefix.data(), wire::icmp_type::time_exceeded,
+                    wire::icmp_time_exceeded::reassembly, false);
   }
 }
 
@@ -183,6 +185,11 @@ void Stack::transmit(Interface& iface, ByteSpan frame) {
 
 void Stack::receive_frame(Interface& iface, ByteSpan frame) {
   if (!iface.ethernet()) {
+    // A TUN carries bare datagrams of any version; the kernel sends IPv6 there too.
+    if (!frame.empty() && (frame[0] >> 4) == 6) {
+      ++counters_.DropNotIpv4;
+      return;
+    }
     ipv4_input(iface, frame, false);
     return;
   }
@@ -203,6 +210,9 @@ void Stack::receive_frame(Interface& iface, ByteSpan frame) {
       break;
     case static_cast<std::uint16_t>(wire::EtherType::arp):
       arp_input(iface, eth->payload());
+      break;
+    case static_cast<std::uint16_t>(wire::EtherType::ipv6):
+      ++counters_.DropNotIpv4;  // until ustack speaks IPv6
       break;
     default:
       ++counters_.DropEthUnknownType;
