@@ -133,21 +133,34 @@ void Stack::report_to_sender(ByteSpan datagram, int err) {
 
 void Stack::send_icmp_error(const wire::Ipv4View& offending, std::uint8_t type, std::uint8_t code,
                             bool link_broadcast, std::uint32_t rest) {
+  send_icmp_error(offending.datagram(), type, code, link_broadcast, rest);
+}
+
+void Stack::send_icmp_error(ByteSpan original, std::uint8_t type, std::uint8_t code,
+                            bool link_broadcast, std::uint32_t rest) {
+  // `original` may be only a prefix of the datagram (the header and first payload
+  // bytes kept by reassembly), so fields are read from the header directly.
+  if (original.size() < wire::Ipv4View::kMinHeaderLen) return;
+  const std::size_t ihl = std::size_t{original[0] & 0x0fu} * 4;
+  if (ihl < wire::Ipv4View::kMinHeaderLen || ihl > original.size()) return;
+  const Ipv4Addr src(base::load_be32(original, 12));
+  const Ipv4Addr dst(base::load_be32(original, 16));
+  const std::uint8_t protocol = original[9];
+  const bool non_initial_fragment = (base::load_be16(original, 6) & 0x1fffu) != 0;
   // RFC 1122 3.2.2: "An ICMP error message MUST NOT be sent as the result of
   // receiving: an ICMP error message, or a datagram destined to an IP broadcast or
   // IP multicast address, or a datagram sent as a link-layer broadcast, or a
   // non-initial fragment, or a datagram whose source address does not define a
   // single host".
-  const Ipv4Addr src = offending.src();
-  if (link_broadcast || offending.dst().is_multicast() || offending.dst().is_broadcast()) return;
-  if (offending.frag_offset() != 0) return;
+  if (link_broadcast || dst.is_multicast() || dst.is_broadcast()) return;
+  if (non_initial_fragment) return;
   if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_reserved() ||
       (src.is_loopback() && !is_local_address(src)))
     return;
   for (const auto& i : interfaces_)
-    if (is_broadcast_for(*i, offending.dst()) || is_broadcast_for(*i, src)) return;
-  if (offending.protocol() == wire::ip_proto::icmp) {
-    const ByteSpan p = offending.payload();
+    if (is_broadcast_for(*i, dst) || is_broadcast_for(*i, src)) return;
+  if (protocol == wire::ip_proto::icmp) {
+    const ByteSpan p = original.subspan(ihl);
     if (p.empty() || wire::icmp_is_error(p[0])) return;
   }
   // RFC 1812 4.3.2.8 and RFC 1122 3.2.2: errors are rate-limited.
@@ -155,13 +168,12 @@ void Stack::send_icmp_error(const wire::Ipv4View& offending, std::uint8_t type, 
     ++counters_.IcmpOutRateLimited;
     return;
   }
-  auto r = route(src, is_local_address(offending.dst()) ? offending.dst() : Ipv4Addr::any());
+  auto r = route(src, is_local_address(dst) ? dst : Ipv4Addr::any());
   if (!r) {
     ++counters_.IpOutNoRoutes;
     return;
   }
   // As much of the offending datagram as keeps the error within 576 bytes (RFC 1812 4.3.2.3).
-  const ByteSpan original = offending.datagram();
   const std::size_t quote = std::min<std::size_t>(original.size(), 576 - 20 - 8);
   wire::IcmpRepr err{type, code, rest, original.first(quote)};
   base::PacketBuf buf(err.buffer_len());

@@ -194,6 +194,10 @@ class Stack {
   /// Sends an ICMP error about `offending` (RFC 1122 3.2.2 restrictions applied, rate-limited).
   void send_icmp_error(const wire::Ipv4View& offending, std::uint8_t type, std::uint8_t code,
                        bool link_broadcast, std::uint32_t rest = 0);
+  /// The same for what is left of a datagram: a validated IPv4 header followed by
+  /// at least the first bytes of its payload (a reassembly's first fragment prefix).
+  void send_icmp_error(base::ByteSpan offending_prefix, std::uint8_t type, std::uint8_t code,
+                       bool link_broadcast, std::uint32_t rest = 0);
   /// Reports an error about a datagram this host sent to the socket that sent it.
   void report_to_sender(base::ByteSpan original_datagram, int err);
 
