@@ -15,6 +15,12 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
   cmd.add_option("--impair", o.impair,
                  "Impair both directions: loss=P%,dup=P%,reorder=P%,corrupt=P%,delay=Nms,jitter=Nms,rate=Nmbit,seed=N")
       ->group("Attach");
+  cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
+      ->allow_extra_args(false)
+      ->group("Attach");
+  cmd.add_option("--route", o.routes, "A static route NET/N=GATEWAY (repeatable)")
+      ->allow_extra_args(false)
+      ->group("Attach");
 }
 
 void block_stop_signals() {

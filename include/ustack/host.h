@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/log.h"
 #include "base/result.h"
@@ -25,6 +26,8 @@ struct HostOptions {
   std::string mac;          // optional "02:..."; default: random, locally administered
   std::string pcap;         // optional file: every frame in and out
   std::string impair;       // optional impairment spec (loss=1%,delay=5ms,...)
+  std::vector<std::string> static_arp;  // "A.B.C.D=aa:bb:cc:dd:ee:ff", never aged or replaced
+  std::vector<std::string> routes;      // "A.B.C.D/N=G": a static route via gateway G
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

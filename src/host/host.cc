@@ -82,6 +82,23 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     impair = *spec;
   }
 
+  std::vector<std::pair<base::Ipv4Addr, base::MacAddr>> static_arp;
+  for (const std::string& entry : o.static_arp) {
+    const auto eq = entry.find('=');
+    auto ip = base::Ipv4Addr::parse(entry.substr(0, eq));
+    auto m = eq == std::string::npos ? std::nullopt : base::MacAddr::parse(entry.substr(eq + 1));
+    if (!ip || !m || m->is_multicast()) return "bad --static-arp '" + entry + "' (want A.B.C.D=aa:bb:cc:dd:ee:ff)";
+    static_arp.emplace_back(*ip, *m);
+  }
+  std::vector<std::pair<base::Ipv4Cidr, base::Ipv4Addr>> routes;
+  for (const std::string& entry : o.routes) {
+    const auto eq = entry.find('=');
+    auto dest = base::Ipv4Cidr::parse(entry.substr(0, eq));
+    auto via = eq == std::string::npos ? std::nullopt : base::Ipv4Addr::parse(entry.substr(eq + 1));
+    if (!dest || !via) return "bad --route '" + entry + "' (want A.B.C.D/N=GATEWAY)";
+    routes.emplace_back(*dest, *via);
+  }
+
   auto impl = std::make_unique<Impl>();
   std::string why;
   const std::string ifname = o.tap.empty() ? o.tun : o.tap;
@@ -111,6 +128,12 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   impl->stack->add_interface(*impl->device, {ifname, mac, *cidr, std::nullopt});
   if (gw) {
     if (auto st = impl->stack->set_default_gateway(*gw); !st) return std::string("cannot route via gateway");
+  }
+  for (const auto& [ip, m] : static_arp) {
+    if (!impl->stack->add_static_arp(ip, m)) return "--static-arp " + ip.to_string() + ": not on the interface's subnet";
+  }
+  for (const auto& [dest, via] : routes) {
+    if (!impl->stack->add_route(dest, via)) return "--route " + dest.to_string() + ": gateway not on the interface's subnet";
   }
   impl->runtime = std::make_unique<runtime::Runtime>(
       *impl->stack, o.inline_loop ? runtime::Mode::inline_loop : runtime::Mode::threaded);
