@@ -65,6 +65,7 @@ void Runtime::wake_waiters() {
     for (Waiter* w : it->second) {
       if (w->woken) continue;
       w->woken = true;
+      ++stats_.waiter_wakeups;
       w->cv.notify_one();
     }
   }
@@ -78,11 +79,13 @@ void Runtime::after_call() {
   const auto next = stack_.next_deadline();
   if (next && (!sleeping_until_ || *next < *sleeping_until_)) {
     sleeping_ = false;
+    ++stats_.runtime_wakeups;
     wake_runtime();
   }
 }
 
 void Runtime::poll_locked() {
+  ++stats_.polls;
   stack_.poll(monotonic_now());
   wake_waiters();
 }

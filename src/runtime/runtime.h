@@ -19,6 +19,13 @@
 
 namespace ustack::runtime {
 
+/// What the runtime has done, for tests and tools (read under the lock via call()).
+struct RuntimeStats {
+  std::uint64_t polls = 0;          // stack.poll() rounds
+  std::uint64_t waiter_wakeups = 0; // condition-variable notifications of blocked callers
+  std::uint64_t runtime_wakeups = 0;  // eventfd writes to wake the runtime thread
+};
+
 enum class Mode {
   threaded,  // a runtime thread polls devices; application threads block on condition variables
   inline_loop,  // no thread: a call that must wait drives the stack itself (an event loop)
@@ -66,6 +73,11 @@ class Runtime {
   void run_once(std::optional<base::Instant> deadline);
 
   stack::Stack& stack_unlocked() { return stack_; }
+  /// A copy of the counters, taken under the lock.
+  RuntimeStats stats() {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
   std::mutex& mutex() { return mu_; }
 
  private:
@@ -117,6 +129,7 @@ class Runtime {
   bool sleeping_ = false;
   std::unordered_map<stack::SocketId, std::vector<Waiter*>> waiters_;
   std::vector<stack::SocketId> changed_;
+  RuntimeStats stats_;
 };
 
 }  // namespace ustack::runtime
