@@ -58,7 +58,8 @@ struct Lan {
         port_a(world.net().add_port("a", mtu)),
         port_b(world.net().add_port("b", mtu)),
         port_raw(world.net().add_port("raw", mtu)),
-        a(world.add_host("a", impair_a ? world.impair(port_a, *impair_a) : port_a, {kIpA, 24})),
+        dev_a(impair_a ? world.impair(port_a, *impair_a) : port_a),
+        a(world.add_host("a", dev_a, {kIpA, 24})),
         b(world.add_host("b", port_b, {kIpB, 24})) {
     EXPECT_TRUE(world.net().attach(sw, port_a).ok());
     EXPECT_TRUE(world.net().attach(sw, port_b).ok());
@@ -85,6 +86,7 @@ struct Lan {
   link::SimPort& port_a;
   link::SimPort& port_b;
   link::SimPort& port_raw;
+  link::Device& dev_a;  // port_a, or the impairment around it
   Stack& a;
   Stack& b;
 };
