@@ -21,5 +21,7 @@ void register_demo(CLI::App& app);
 /// wait_for_stop_signal() then returns the signal when one arrives.
 void block_stop_signals();
 int wait_for_stop_signal();
+/// True if SIGINT or SIGTERM arrived (after block_stop_signals()); does not wait.
+bool stop_requested();
 
 }  // namespace ustack::tools

@@ -23,22 +23,32 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
       ->group("Attach");
 }
 
-void block_stop_signals() {
+namespace {
+sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void block_stop_signals() {
+  const sigset_t set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 int wait_for_stop_signal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  const sigset_t set = stop_signals();
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+bool stop_requested() {
+  const sigset_t set = stop_signals();
+  const timespec zero{};
+  return sigtimedwait(&set, nullptr, &zero) > 0;
 }
 
 }  // namespace ustack::tools

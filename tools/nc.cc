@@ -96,13 +96,8 @@ int run_nc(const NcOptions& o) {
     input_done = true;
   });
   std::vector<char> buf(65536);
-  sigset_t stop_set;
-  sigemptyset(&stop_set);
-  sigaddset(&stop_set, SIGINT);
-  sigaddset(&stop_set, SIGTERM);
   while (true) {
-    timespec zero{};
-    if (sigtimedwait(&stop_set, nullptr, &zero) > 0) break;
+    if (stop_requested()) break;
     const auto idle = std::chrono::steady_clock::now().time_since_epoch().count() - last_activity.load();
     if (input_done && connected && idle > static_cast<long long>(o.idle_wait * 1e9)) break;
     pollfd p{fd, POLLIN, 0};

@@ -73,10 +73,6 @@ int run_ping(const PingOptions& o) {
   std::vector<std::uint8_t> packet(65536);
   std::vector<std::uint8_t> in(65536 + 60);
 
-  sigset_t stop_set;
-  sigemptyset(&stop_set);
-  sigaddset(&stop_set, SIGINT);
-  sigaddset(&stop_set, SIGTERM);
   bool interrupted = false;
 
   while (!interrupted) {
@@ -107,8 +103,7 @@ int run_ping(const PingOptions& o) {
         0, std::min<std::int64_t>(100, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1)));
     pollfd p{fd, POLLIN, 0};
     const int ready = ustack_poll(&p, 1, timeout_ms);
-    timespec zero{};
-    if (sigtimedwait(&stop_set, nullptr, &zero) > 0) interrupted = true;
+    if (stop_requested()) interrupted = true;
     if (ready <= 0) continue;
     sockaddr_in from{};
     socklen_t flen = sizeof from;

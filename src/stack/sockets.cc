@@ -23,6 +23,16 @@ int& Stack::SocketEntry::pending_error() {
   return std::get<RawSocket>(proto).pending_error;
 }
 
+udp::ReceiveQueue& Stack::SocketEntry::rx() {
+  if (auto* u = std::get_if<udp::Socket>(&proto)) return u->rx;
+  return std::get<RawSocket>(proto).rx;
+}
+
+bool Stack::SocketEntry::connected() const {
+  if (auto* u = std::get_if<udp::Socket>(&proto)) return u->peer.has_value();
+  return std::get<RawSocket>(proto).peer.has_value();
+}
+
 Stack::SocketEntry* Stack::entry(SocketId id) {
   if (id < 0 || static_cast<std::size_t>(id) >= sockets_.size()) return nullptr;
   return sockets_[static_cast<std::size_t>(id)].get();
@@ -200,9 +210,7 @@ base::Result<Received> Stack::recv_from(SocketId id, base::MutByteSpan buf, int 
     const int reported = std::exchange(err, 0);
     return static_cast<Errc>(reported);
   }
-  udp::ReceiveQueue& rx = std::holds_alternative<udp::Socket>(e->proto)
-                              ? std::get<udp::Socket>(e->proto).rx
-                              : std::get<RawSocket>(e->proto).rx;
+  udp::ReceiveQueue& rx = e->rx();
   if (rx.empty()) {
     if (e->shut_rd) return Received{};
     return Errc::would_block;
@@ -229,10 +237,7 @@ Status Stack::shutdown(SocketId id, int how) {
   if (how != SHUT_WR) e->shut_rd = true;
   if (how != SHUT_RD) e->shut_wr = true;
   notify(*e, id);
-  const bool connected = std::holds_alternative<udp::Socket>(e->proto)
-                             ? std::get<udp::Socket>(e->proto).peer.has_value()
-                             : std::get<RawSocket>(e->proto).peer.has_value();
-  if (!connected) return Errc::not_connected;
+  if (!e->connected()) return Errc::not_connected;
   return {};
 }
 
@@ -342,16 +347,10 @@ short Stack::readiness(SocketId id) const {
   if (!e) return POLLNVAL;
   // Linux datagram_poll().
   short ev = POLLOUT;
-  const bool queued = std::holds_alternative<udp::Socket>(e->proto)
-                          ? !std::get<udp::Socket>(e->proto).rx.empty()
-                          : !std::get<RawSocket>(e->proto).rx.empty();
-  if (queued) ev |= POLLIN;
+  if (!e->rx().empty()) ev |= POLLIN;
   if (e->shut_rd) ev |= POLLIN | POLLRDHUP;
   if (e->shut_rd && e->shut_wr) ev |= POLLHUP;
-  const int err = std::holds_alternative<udp::Socket>(e->proto)
-                      ? std::get<udp::Socket>(e->proto).pending_error
-                      : std::get<RawSocket>(e->proto).pending_error;
-  if (err) ev |= POLLERR;
+  if (const_cast<SocketEntry*>(e)->pending_error() != 0) ev |= POLLERR;
   return ev;
 }
 

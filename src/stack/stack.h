@@ -158,6 +158,9 @@ class Stack {
     int tos = 0;           // IP_TOS
     std::variant<udp::Socket, RawSocket> proto;
     int& pending_error();
+    udp::ReceiveQueue& rx();
+    const udp::ReceiveQueue& rx() const { return const_cast<SocketEntry*>(this)->rx(); }
+    bool connected() const;
   };
   struct Route {
     Interface* iface;
