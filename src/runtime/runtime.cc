@@ -119,6 +119,10 @@ void Runtime::run_once(std::optional<base::Instant> deadline) {
   {
     std::lock_guard lock(mu_);
     poll_locked();
+    // The poll changed some socket's readiness (a loopback datagram delivered, an
+    // error reported): return, so that the caller sees it before anything sleeps,
+    // rather than after the devices' wait ran to its deadline.
+    if (!changed_.empty()) return;
     until = stack_.next_deadline();
     fds = device_fds();
   }
