@@ -35,7 +35,7 @@ if "$USTACK" nc --help >/dev/null 2>&1; then
     sink=$!; STARTED_PIDS+=("$sink")
     for i in $(seq 1 50); do grep -q listening "$WORK/sink.$size" && break; sleep 0.1; done
     nsx timeout 10 "$USTACK" nc -u -w 0.5 --tap tap0 --addr "$US_CIDR" "$HOST_IP" 5555 <"$WORK/data.$size" \
-      >"$WORK/nc.$size.out" 2>&1 || true
+      >"$WORK/nc.$size.out" 2>&1 || fail "ustack nc -u exited with status $? for $size bytes: $(cat "$WORK/nc.$size.out")"
     rc=0; wait "$sink" || rc=$?
     [ "$rc" -eq 0 ] || fail "ustack nc -u: no $size-byte datagram arrived: $(cat "$WORK/sink.$size" "$WORK/nc.$size.out")"
     line=$(grep -v listening "$WORK/sink.$size" | head -1)
