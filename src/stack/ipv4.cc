@@ -12,30 +12,6 @@ namespace ustack::stack {
 using base::ByteSpan;
 using base::Ipv4Addr;
 
-namespace {
-
-/// RFC 791 3.1: an option is a single type byte (0 end of list, 1 no-operation) or
-/// type, length (at least 2, counting type and length) and data, all inside the
-/// header. Returns the offset in the options of the first malformed one, or -1.
-int bad_option_offset(ByteSpan options) {
-  std::size_t i = 0;
-  while (i < options.size()) {
-    const std::uint8_t type = options[i];
-    if (type == 0) return -1;  // end of option list: the rest is padding
-    if (type == 1) {
-      ++i;
-      continue;
-    }
-    if (i + 1 >= options.size()) return static_cast<int>(i);
-    const std::size_t len = options[i + 1];
-    if (len < 2 || len > options.size() - i) return static_cast<int>(i);
-    i += len;
-  }
-  return -1;
-}
-
-}  // namespace
-
 bool Stack::is_broadcast_for(const Interface& iface, Ipv4Addr a) const {
   return a.is_broadcast() || (iface.addr.prefix_len < 31 && a == iface.addr.broadcast());
 }
@@ -88,10 +64,10 @@ void Stack::ipv4_input(Interface& iface, ByteSpan packet, bool link_broadcast) {
   // Options are otherwise passed by (RFC 1122 3.2.1.8), but a malformed one makes
   // the header unparsable: discard it as Linux does (ip_options_compile), with a
   // parameter problem pointing at the option (RFC 1122 3.2.2.5).
-  if (const int bad = bad_option_offset(ip->options()); bad >= 0) {
+  if (const auto bad = wire::first_malformed_ipv4_option(ip->options())) {
     ++counters_.DropIpBadOptions;
     ++counters_.IpInHdrErrors;
-    const auto pointer = static_cast<std::uint32_t>(wire::Ipv4View::kMinHeaderLen + bad);
+    const auto pointer = static_cast<std::uint32_t>(wire::Ipv4View::kMinHeaderLen + *bad);
     send_icmp_error(*ip, wire::icmp_type::param_problem, 0, link_broadcast || broadcast, pointer << 24);
     return;
   }

@@ -69,4 +69,21 @@ void Ipv4Repr::emit(base::MutByteSpan out) const {
   base::store_be16(out, 10, internet_checksum(out.first(header_len())));
 }
 
+std::optional<std::size_t> first_malformed_ipv4_option(base::ByteSpan options) {
+  std::size_t i = 0;
+  while (i < options.size()) {
+    const std::uint8_t type = options[i];
+    if (type == 0) return std::nullopt;  // end of option list: the rest is padding
+    if (type == 1) {                      // no-operation
+      ++i;
+      continue;
+    }
+    if (i + 1 >= options.size()) return i;  // no room for the length octet
+    const std::size_t len = options[i + 1];
+    if (len < 2 || len > options.size() - i) return i;
+    i += len;
+  }
+  return std::nullopt;
+}
+
 }  // namespace ustack::wire

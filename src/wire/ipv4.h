@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "base/addr.h"
 #include "base/bytes.h"
@@ -51,6 +52,12 @@ class Ipv4View {
   explicit Ipv4View(base::ByteSpan b) : bytes_(b) {}
   base::ByteSpan bytes_;
 };
+
+/// RFC 791 3.1: an option is a single octet (0 end of list, 1 no-operation) or a
+/// type, a length counting type and length (at least 2) and data, all inside the
+/// header. Returns the offset (within `options`) of the first option that breaks
+/// that layout, or nullopt when the list is well formed.
+std::optional<std::size_t> first_malformed_ipv4_option(base::ByteSpan options);
 
 struct Ipv4Repr {
   base::Ipv4Addr src;

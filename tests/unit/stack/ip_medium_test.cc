@@ -5,6 +5,7 @@
 
 #include "link/loopback.h"
 #include "stack/stack.h"
+#include "support/fake_tun.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 
@@ -13,29 +14,7 @@ namespace {
 
 using base::Ipv4Addr;
 
-/// An IP-medium device the test feeds by hand and whose output it reads.
-class FakeTun : public link::Device {
- public:
-  link::Medium medium() const override { return link::Medium::ip; }
-  std::size_t mtu() const override { return 1500; }
-  std::string name() const override { return "tun0"; }
-  std::optional<std::size_t> receive(base::Instant, base::MutByteSpan buf) override {
-    if (in.empty()) return std::nullopt;
-    auto f = in.front();
-    in.erase(in.begin());
-    std::copy(f.begin(), f.end(), buf.begin());
-    return f.size();
-  }
-  bool transmit(base::Instant, base::ByteSpan frame) override {
-    out.emplace_back(frame.begin(), frame.end());
-    return true;
-  }
-  const link::DeviceStats& stats() const override { return stats_; }
-  std::vector<std::vector<base::Byte>> in, out;
-
- private:
-  link::DeviceStats stats_;
-};
+using testing::FakeTun;
 
 std::vector<base::Byte> echo_request(Ipv4Addr src, Ipv4Addr dst) {
   const std::vector<base::Byte> data(16, 0x5a);
