@@ -122,7 +122,25 @@ class Stack {
   Status close(SocketId id);
   base::Result<base::Endpoint> local_endpoint(SocketId id) const;
   base::Result<base::Endpoint> peer_endpoint(SocketId id) const;
-  /// Integer-valued options (SOL_SOCKET, IPPROTO_IP) as setsockopt() would set them.
+  // --- Stream sockets (TCP, RFC 9293) -------------------------------------------
+  /// listen(2): backlog is clamped to [1, somaxconn] as on Linux; EINVAL when
+  /// connected, EOPNOTSUPP on a datagram socket. An unbound socket gets a port.
+  Status listen(SocketId id, int backlog);
+  /// accept(2) without blocking: the oldest connection of the accept queue (a new
+  /// socket, already established), or would_block. EINVAL when not listening.
+  base::Result<SocketId> accept(SocketId listener, base::Endpoint* peer);
+  // connect() on a stream socket starts the handshake and returns in_progress
+  // (EINPROGRESS); completion shows as POLLOUT, failure as POLLERR with SO_ERROR
+  // (ECONNREFUSED, ETIMEDOUT, ...). A second connect() gives EALREADY while the
+  // handshake runs and EISCONN once established. send_to()/recv_from() carry the
+  // byte stream: send returns what fit in the send buffer (would_block when none
+  // did), recv returns 0 at the end of the stream.
+
+  /// SO_LINGER. With on and 0 seconds, close() resets the connection (RFC 9293 3.10.4 ABORT).
+  Status set_linger(SocketId id, bool on, int seconds);
+  base::Result<std::pair<bool, int>> get_linger(SocketId id);
+
+  /// Integer-valued options (SOL_SOCKET, IPPROTO_IP, IPPROTO_TCP) as setsockopt() would set them.
   Status set_option(SocketId id, int level, int name, int value);
   base::Result<int> get_option(SocketId id, int level, int name);
   /// poll(2) events now true for the socket: POLLIN, POLLOUT, POLLERR, POLLHUP.

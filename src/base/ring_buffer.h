@@ -1,0 +1,48 @@
+// A byte ring of fixed capacity: TCP's send and receive buffers. Data beyond the
+// readable part can be written at an offset (out-of-order segments) and made
+// readable later with commit().
+#pragma once
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "base/bytes.h"
+
+namespace ustack::base {
+
+class RingBuffer {
+ public:
+  explicit RingBuffer(std::size_t capacity = 0);
+
+  std::size_t capacity() const { return storage_.size(); }
+  std::size_t size() const { return size_; }  // readable bytes
+  std::size_t free() const { return capacity() - size_; }
+  bool empty() const { return size_ == 0; }
+
+  /// Appends as much of bytes as fits; returns how much.
+  std::size_t enqueue(ByteSpan bytes);
+  /// Removes up to out.size() bytes from the front into out; returns how many.
+  std::size_t dequeue(MutByteSpan out);
+  /// Copies up to out.size() readable bytes starting `offset` bytes past the front,
+  /// without removing them; returns how many.
+  std::size_t peek(std::size_t offset, MutByteSpan out) const;
+  /// Drops up to n bytes from the front; returns how many.
+  std::size_t discard(std::size_t n);
+  /// Writes bytes into the free space, `offset` bytes past the end of the readable
+  /// part, clipped to the free space; returns how many were written. size() is unchanged.
+  std::size_t write_at(std::size_t offset, ByteSpan bytes);
+  /// Makes n bytes written past the end readable (n <= free()).
+  void commit(std::size_t n);
+  /// The readable bytes as at most two spans (the second empty unless they wrap).
+  std::pair<ByteSpan, ByteSpan> readable() const;
+  /// Changes the capacity, keeping the readable bytes (new capacity >= size()).
+  void resize(std::size_t capacity);
+
+ private:
+  std::vector<Byte> storage_;
+  std::size_t head_ = 0;  // index of the first readable byte
+  std::size_t size_ = 0;
+};
+
+}  // namespace ustack::base
