@@ -44,6 +44,8 @@ void Runtime::stop() {
     stopping_ = true;
     for (auto& [id, ws] : waiters_)
       for (Waiter* w : ws) w->cv.notify_one();
+    for (auto& [l, ws] : listener_waiters_)
+      for (Waiter* w : ws) w->cv.notify_one();
   }
   wake_runtime();
   if (thread_.joinable()) thread_.join();
@@ -56,9 +58,33 @@ void Runtime::wake_runtime() {
   [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
 }
 
+void Runtime::add_listener(ReadinessListener* l) {
+  std::lock_guard lock(mu_);
+  listeners_.push_back(l);
+}
+
+void Runtime::remove_listener(ReadinessListener* l) {
+  std::lock_guard lock(mu_);
+  std::erase(listeners_, l);
+  listener_waiters_.erase(l);
+}
+
 void Runtime::wake_waiters() {
   changed_.clear();
   stack_.take_changed(changed_);
+  if (!changed_.empty()) {
+    for (ReadinessListener* l : listeners_) {
+      if (!l->readiness_changed(changed_)) continue;
+      auto it = listener_waiters_.find(l);
+      if (it == listener_waiters_.end()) continue;
+      for (Waiter* w : it->second) {
+        if (w->woken) continue;
+        w->woken = true;
+        ++stats_.waiter_wakeups;
+        w->cv.notify_one();
+      }
+    }
+  }
   for (auto id : changed_) {
     auto it = waiters_.find(id);
     if (it == waiters_.end()) continue;

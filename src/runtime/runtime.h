@@ -31,6 +31,16 @@ enum class Mode {
   inline_loop,  // no thread: a call that must wait drives the stack itself (an event loop)
 };
 
+/// Told, under the runtime lock, of every socket whose readiness may have
+/// changed (after each poll and each call), so that an epoll instance keeps a
+/// ready list instead of scanning all its sockets on every wait.
+class ReadinessListener {
+ public:
+  virtual ~ReadinessListener() = default;
+  /// Returns true to wake the threads blocked in wait_listener() on this listener.
+  virtual bool readiness_changed(std::span<const stack::SocketId> ids) = 0;
+};
+
 /// The stack's Instant for the real monotonic clock now.
 base::Instant monotonic_now();
 /// The wall-clock time that corresponds to base::kEpoch (for pcap timestamps).
@@ -68,6 +78,16 @@ class Runtime {
     return wait_locked(lock, ids, deadline, [&] { return ready(stack_); });
   }
 
+  /// Registers (or removes) a listener of readiness changes. Takes the lock.
+  void add_listener(ReadinessListener* l);
+  void remove_listener(ReadinessListener* l);
+  /// Like wait(), but woken when `listener` asks for it rather than by socket ids.
+  template <class Ready>
+  bool wait_listener(ReadinessListener& listener, std::optional<base::Instant> deadline, Ready&& ready) {
+    std::unique_lock lock(mu_);
+    return wait_locked(lock, {}, deadline, [&] { return ready(stack_); }, &listener);
+  }
+
   /// Inline mode: polls the devices once, waiting at most until `deadline` for
   /// something to happen. Threaded mode: sleeps until the deadline.
   void run_once(std::optional<base::Instant> deadline);
@@ -87,7 +107,8 @@ class Runtime {
   };
   template <class Ready>
   bool wait_locked(std::unique_lock<std::mutex>& lock, std::span<const stack::SocketId> ids,
-                   std::optional<base::Instant> deadline, Ready&& ready) {
+                   std::optional<base::Instant> deadline, Ready&& ready,
+                   ReadinessListener* listener = nullptr) {
     while (true) {
       stack_.set_time(monotonic_now());
       if (ready()) return true;
@@ -100,6 +121,7 @@ class Runtime {
       }
       Waiter w;
       for (auto id : ids) waiters_[id].push_back(&w);
+      if (listener) listener_waiters_[listener].push_back(&w);
       if (deadline) {
         const auto real = std::chrono::steady_clock::time_point(deadline->time_since_epoch());
         w.cv.wait_until(lock, real, [&] { return w.woken || stopping_; });
@@ -107,6 +129,7 @@ class Runtime {
         w.cv.wait(lock, [&] { return w.woken || stopping_; });
       }
       for (auto id : ids) std::erase(waiters_[id], &w);
+      if (listener) std::erase(listener_waiters_[listener], &w);
       if (stopping_) return ready();
     }
   }
@@ -129,6 +152,8 @@ class Runtime {
   bool sleeping_ = false;
   std::unordered_map<stack::SocketId, std::vector<Waiter*>> waiters_;
   std::vector<stack::SocketId> changed_;
+  std::vector<ReadinessListener*> listeners_;
+  std::unordered_map<ReadinessListener*, std::vector<Waiter*>> listener_waiters_;
   RuntimeStats stats_;
 };
 

@@ -3,14 +3,20 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdarg>
 #include <cstring>
 #include <vector>
 
 #include "socket/descriptors.h"
+#include "socket/epoll.h"
 #include "ustack/socket.h"
 
 namespace ustack::socket {
@@ -49,6 +55,28 @@ int endpoint_to(const base::Endpoint& ep, struct sockaddr* addr, socklen_t* len)
   return 0;
 }
 
+/// The descriptor of a socket: nullopt with errno EBADF (no such descriptor) or
+/// ENOTSOCK (an epoll instance).
+std::optional<Descriptor> socket_of(int fd) {
+  auto d = DescriptorTable::instance().get(fd);
+  if (!d) {
+    errno = EBADF;
+    return std::nullopt;
+  }
+  if (d->epoll) {
+    errno = ENOTSOCK;
+    return std::nullopt;
+  }
+  return d;
+}
+
+/// send(2): "EPIPE ... In this case, the process also receives a SIGPIPE unless
+/// MSG_NOSIGNAL is set." Linux raises it in the calling thread.
+int fail_send(Errc e, int flags) {
+  if (e == Errc::pipe && !(flags & MSG_NOSIGNAL)) pthread_kill(pthread_self(), SIGPIPE);
+  return fail(e);
+}
+
 std::optional<base::Instant> deadline_after(const std::optional<base::Duration>& timeout) {
   if (!timeout) return std::nullopt;
   return runtime::monotonic_now() + *timeout;
@@ -57,9 +85,8 @@ std::optional<base::Instant> deadline_after(const std::optional<base::Duration>&
 /// Runs op until it stops saying would_block, waiting for readiness `events` in
 /// between unless the call is non-blocking. A timeout ends in EAGAIN (socket(7)).
 template <class T, class Op>
-base::Result<T> blocking(const Descriptor& d, bool nonblocking, short events,
-                         const std::optional<base::Duration>& timeout, Op&& op) {
-  const auto deadline = deadline_after(timeout);
+base::Result<T> blocking_until(const Descriptor& d, bool nonblocking, short events,
+                               std::optional<base::Instant> deadline, Op&& op) {
   while (true) {
     base::Result<T> r = d.runtime->call([&](Stack& s) { return op(s); });
     if (r.ok() || r.error() != Errc::would_block || nonblocking) return r;
@@ -69,6 +96,12 @@ base::Result<T> blocking(const Descriptor& d, bool nonblocking, short events,
     });
     if (!ready) return Errc::would_block;
   }
+}
+
+template <class T, class Op>
+base::Result<T> blocking(const Descriptor& d, bool nonblocking, short events,
+                         const std::optional<base::Duration>& timeout, Op&& op) {
+  return blocking_until<T>(d, nonblocking, events, deadline_after(timeout), std::forward<Op>(op));
 }
 
 std::optional<base::Duration> timeval_to_timeout(const timeval& tv) {
@@ -101,7 +134,7 @@ int ustack_socket(int domain, int type, int protocol) {
   const int base_type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
   auto sid = rt->call([&](stack::Stack& s) { return s.socket(domain, base_type, protocol); });
   if (!sid) return fail(sid.error());
-  Descriptor d{rt, *sid, (type & SOCK_NONBLOCK) != 0, std::nullopt, std::nullopt};
+  Descriptor d{rt, *sid, (type & SOCK_NONBLOCK) != 0, std::nullopt, std::nullopt, base_type, nullptr};
   const int fd = DescriptorTable::instance().allocate(d);
   if (fd < 0) {
     (void)rt->call([&](stack::Stack& s) { return s.close(*sid); });
@@ -111,17 +144,49 @@ int ustack_socket(int domain, int type, int protocol) {
 }
 
 int ustack_bind(int fd, const struct sockaddr* addr, socklen_t addrlen) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   auto ep = endpoint_from(addr, addrlen);
   if (!ep) return fail(ep.error());
   auto st = d->runtime->call([&](stack::Stack& s) { return s.bind(d->sid, *ep); });
   return st ? 0 : fail(st.error());
 }
 
+int ustack_listen(int fd, int backlog) {
+  auto d = socket_of(fd);
+  if (!d) return -1;
+  auto st = d->runtime->call([&](stack::Stack& s) { return s.listen(d->sid, backlog); });
+  return st ? 0 : fail(st.error());
+}
+
+int ustack_accept4(int fd, struct sockaddr* addr, socklen_t* addrlen, int flags) {
+  auto d = socket_of(fd);
+  if (!d) return -1;
+  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return fail(EINVAL);
+  if (addr && !addrlen) return fail(EFAULT);
+  if (addr && static_cast<int>(*addrlen) < 0) return fail(EINVAL);
+  base::Endpoint peer;
+  auto sid = blocking<SocketId>(*d, d->nonblocking, POLLIN, d->recv_timeout,
+                                [&](stack::Stack& s) { return s.accept(d->sid, &peer); });
+  if (!sid) return fail(sid.error());
+  // accept(2): the new socket does not inherit O_NONBLOCK; SOCK_NONBLOCK sets it.
+  Descriptor nd{d->runtime, *sid, (flags & SOCK_NONBLOCK) != 0, std::nullopt, std::nullopt, d->type, nullptr};
+  const int nfd = DescriptorTable::instance().allocate(nd);
+  if (nfd < 0) {
+    (void)d->runtime->call([&](stack::Stack& s) { return s.close(*sid); });
+    return fail(EMFILE);
+  }
+  if (addr) endpoint_to(peer, addr, addrlen);
+  return nfd;
+}
+
+int ustack_accept(int fd, struct sockaddr* addr, socklen_t* addrlen) {
+  return ustack_accept4(fd, addr, addrlen, 0);
+}
+
 int ustack_connect(int fd, const struct sockaddr* addr, socklen_t addrlen) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   if (!addr) return fail(EFAULT);
   if (addrlen < static_cast<socklen_t>(sizeof(sa_family_t))) return fail(EINVAL);
   std::optional<base::Endpoint> peer;
@@ -131,25 +196,57 @@ int ustack_connect(int fd, const struct sockaddr* addr, socklen_t addrlen) {
     peer = *ep;
   }
   auto st = d->runtime->call([&](stack::Stack& s) { return s.connect(d->sid, peer); });
-  return st ? 0 : fail(st.error());
+  if (st) return 0;
+  if (st.error() != Errc::in_progress || d->nonblocking) return fail(st.error());
+  // A blocking stream connect waits for the handshake: POLLOUT when established,
+  // POLLERR when it failed. connect(2) with SO_SNDTIMEO: "EINPROGRESS ... the
+  // timeout expired before the connection was established" (inet_wait_for_connect).
+  const SocketId ids[] = {d->sid};
+  const bool done = d->runtime->wait(ids, deadline_after(d->send_timeout), [&](Stack& s) {
+    return !s.valid(d->sid) || (s.readiness(d->sid) & (POLLOUT | POLLERR | POLLHUP)) != 0;
+  });
+  if (!done) return fail(EINPROGRESS);
+  auto err = d->runtime->call([&](stack::Stack& s) { return s.get_option(d->sid, SOL_SOCKET, SO_ERROR); });
+  if (!err) return fail(err.error());
+  return *err ? fail(*err) : 0;
 }
 
 ssize_t ustack_sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* dest,
                       socklen_t addrlen) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   if (!buf && len) return fail(EFAULT);
   std::optional<base::Endpoint> to;
-  if (dest) {
+  if (dest && d->type != SOCK_STREAM) {  // tcp(7) ignores the address of a connected stream
     auto ep = endpoint_from(dest, addrlen);
     if (!ep) return fail(ep.error());
     to = *ep;
   }
+  const bool nonblocking = d->nonblocking || (flags & MSG_DONTWAIT);
+  const int stack_flags = flags & ~MSG_NOSIGNAL;
   const base::ByteSpan data(static_cast<const base::Byte*>(buf), len);
-  auto r = blocking<std::size_t>(*d, d->nonblocking || (flags & MSG_DONTWAIT), POLLOUT, d->send_timeout,
-                                 [&](stack::Stack& s) { return s.send_to(d->sid, data, to ? &*to : nullptr, flags); });
-  if (!r) return fail(r.error());
-  return static_cast<ssize_t>(*r);
+  auto send_some = [&](base::ByteSpan part) {
+    return [&, part](stack::Stack& s) { return s.send_to(d->sid, part, to ? &*to : nullptr, stack_flags); };
+  };
+  if (d->type != SOCK_STREAM) {
+    auto r = blocking<std::size_t>(*d, nonblocking, POLLOUT, d->send_timeout, send_some(data));
+    if (!r) return fail_send(r.error(), flags);
+    return static_cast<ssize_t>(*r);
+  }
+  // A blocking stream send queues every byte before it returns; only a timeout,
+  // or an error after some bytes went, ends it early with the count sent
+  // (tcp_sendmsg: "copied" is returned when non-zero).
+  const auto deadline = deadline_after(d->send_timeout);
+  std::size_t sent = 0;
+  do {
+    auto r = blocking_until<std::size_t>(*d, nonblocking, POLLOUT, deadline, send_some(data.subspan(sent)));
+    if (!r) {
+      if (sent > 0) break;
+      return fail_send(r.error(), flags);
+    }
+    sent += *r;
+  } while (sent < len && !nonblocking);
+  return static_cast<ssize_t>(sent);
 }
 
 ssize_t ustack_send(int fd, const void* buf, size_t len, int flags) {
@@ -159,13 +256,37 @@ ssize_t ustack_send(int fd, const void* buf, size_t len, int flags) {
 ssize_t ustack_write(int fd, const void* buf, size_t len) { return ustack_sendto(fd, buf, len, 0, nullptr, 0); }
 
 ssize_t ustack_recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* src, socklen_t* addrlen) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   if (!buf && len) return fail(EFAULT);
   if (src && !addrlen) return fail(EFAULT);
+  const bool nonblocking = d->nonblocking || (flags & MSG_DONTWAIT);
+  const int stack_flags = flags & ~MSG_WAITALL;
   const base::MutByteSpan out(static_cast<base::Byte*>(buf), len);
-  auto r = blocking<stack::Received>(*d, d->nonblocking || (flags & MSG_DONTWAIT), POLLIN, d->recv_timeout,
-                                     [&](stack::Stack& s) { return s.recv_from(d->sid, out, flags); });
+  auto recv_into = [&](base::MutByteSpan part) {
+    return [&, part](stack::Stack& s) { return s.recv_from(d->sid, part, stack_flags); };
+  };
+  if (d->type == SOCK_STREAM && (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !nonblocking) {
+    // recv(2) MSG_WAITALL: "block until the full request is satisfied", unless a
+    // signal, an error, a disconnect or the next data is of another type. A
+    // timeout or an error after some data returns what came (tcp_recvmsg).
+    const auto deadline = deadline_after(d->recv_timeout);
+    std::size_t got = 0;
+    base::Endpoint from;
+    while (got < len) {
+      auto r = blocking_until<stack::Received>(*d, false, POLLIN, deadline, recv_into(out.subspan(got)));
+      if (!r) {
+        if (got > 0) break;
+        return fail(r.error());
+      }
+      if (r->copied == 0) break;  // end of stream
+      from = r->from;
+      got += r->copied;
+    }
+    if (src && endpoint_to(from, src, addrlen) < 0) return -1;
+    return static_cast<ssize_t>(got);
+  }
+  auto r = blocking<stack::Received>(*d, nonblocking, POLLIN, d->recv_timeout, recv_into(out));
   if (!r) return fail(r.error());
   if (src && endpoint_to(r->from, src, addrlen) < 0) return -1;
   // recv(2): "MSG_TRUNC ... return the real length of the packet or datagram,
@@ -180,8 +301,8 @@ ssize_t ustack_recv(int fd, void* buf, size_t len, int flags) {
 ssize_t ustack_read(int fd, void* buf, size_t len) { return ustack_recvfrom(fd, buf, len, 0, nullptr, nullptr); }
 
 int ustack_shutdown(int fd, int how) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   auto st = d->runtime->call([&](stack::Stack& s) { return s.shutdown(d->sid, how); });
   return st ? 0 : fail(st.error());
 }
@@ -190,13 +311,20 @@ int ustack_close(int fd) {
   auto d = DescriptorTable::instance().get(fd);
   if (!d) return fail(EBADF);
   DescriptorTable::instance().release(fd);
-  auto st = d->runtime->call([&](stack::Stack& s) { return s.close(d->sid); });
+  if (d->epoll) {
+    d.reset();  // the instance goes with its last reference (a wait in progress keeps it)
+    return 0;
+  }
+  auto st = d->runtime->call([&](stack::Stack& s) {
+    forget_in_epolls(d->runtime, fd);  // epoll(7): closing a descriptor removes it from every instance
+    return s.close(d->sid);
+  });
   return st ? 0 : fail(st.error());
 }
 
 int ustack_getsockname(int fd, struct sockaddr* addr, socklen_t* addrlen) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   if (!addr || !addrlen) return fail(EFAULT);
   auto ep = d->runtime->call([&](stack::Stack& s) { return s.local_endpoint(d->sid); });
   if (!ep) return fail(ep.error());
@@ -204,8 +332,8 @@ int ustack_getsockname(int fd, struct sockaddr* addr, socklen_t* addrlen) {
 }
 
 int ustack_getpeername(int fd, struct sockaddr* addr, socklen_t* addrlen) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   if (!addr || !addrlen) return fail(EFAULT);
   auto ep = d->runtime->call([&](stack::Stack& s) { return s.peer_endpoint(d->sid); });
   if (!ep) return fail(ep.error());
@@ -213,8 +341,8 @@ int ustack_getpeername(int fd, struct sockaddr* addr, socklen_t* addrlen) {
 }
 
 int ustack_setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   if (!value) return fail(EFAULT);
   if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
     if (len < static_cast<socklen_t>(sizeof(timeval))) return fail(EINVAL);
@@ -225,6 +353,15 @@ int ustack_setsockopt(int fd, int level, int name, const void* value, socklen_t 
     DescriptorTable::instance().update(fd, *d);
     return 0;
   }
+  if (level == SOL_SOCKET && name == SO_LINGER) {
+    if (len < static_cast<socklen_t>(sizeof(struct linger))) return fail(EINVAL);
+    struct linger l;
+    std::memcpy(&l, value, sizeof l);
+    // sock_setsockopt(): a negative or huge l_linger is clamped, not refused.
+    const int secs = std::max(l.l_linger, 0);
+    auto st = d->runtime->call([&](stack::Stack& s) { return s.set_linger(d->sid, l.l_onoff != 0, secs); });
+    return st ? 0 : fail(st.error());
+  }
   if (len < static_cast<socklen_t>(sizeof(int))) return fail(EINVAL);
   int v;
   std::memcpy(&v, value, sizeof v);
@@ -233,8 +370,8 @@ int ustack_setsockopt(int fd, int level, int name, const void* value, socklen_t 
 }
 
 int ustack_getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
-  auto d = DescriptorTable::instance().get(fd);
-  if (!d) return fail(EBADF);
+  auto d = socket_of(fd);
+  if (!d) return -1;
   if (!value || !len) return fail(EFAULT);
   if (static_cast<int>(*len) < 0) return fail(EINVAL);
   if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
@@ -242,6 +379,17 @@ int ustack_getsockopt(int fd, int level, int name, void* value, socklen_t* len) 
     if (*len < static_cast<socklen_t>(sizeof tv)) return fail(EINVAL);
     std::memcpy(value, &tv, sizeof tv);
     *len = sizeof tv;
+    return 0;
+  }
+  if (level == SOL_SOCKET && name == SO_LINGER) {
+    auto v = d->runtime->call([&](stack::Stack& s) { return s.get_linger(d->sid); });
+    if (!v) return fail(v.error());
+    struct linger l{};
+    l.l_onoff = v->first ? 1 : 0;
+    l.l_linger = v->second;
+    const socklen_t n = std::min<socklen_t>(*len, sizeof l);
+    std::memcpy(value, &l, n);
+    *len = n;
     return 0;
   }
   auto v = d->runtime->call([&](stack::Stack& s) { return s.get_option(d->sid, level, name); });
@@ -286,6 +434,7 @@ int ustack_poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
   for (nfds_t i = 0; i < nfds; ++i) {
     if (fds[i].fd < 0) continue;  // poll(2): negative descriptors are ignored
     ds[i] = DescriptorTable::instance().get(fds[i].fd);
+    if (ds[i] && ds[i]->epoll) return fail(EINVAL);  // polling an epoll instance is not supported
     if (ds[i]) {
       if (rt && ds[i]->runtime != rt) return fail(EINVAL);  // one host per call
       rt = ds[i]->runtime;
@@ -317,6 +466,46 @@ int ustack_poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
   int ready = 0;
   rt->wait(ids, deadline, [&](stack::Stack& s) { return (ready = scan(&s)) > 0; });
   return ready;
+}
+
+int ustack_epoll_create1(int flags) {
+  if (flags & ~EPOLL_CLOEXEC) return fail(EINVAL);
+  runtime::Runtime* rt = default_runtime();
+  if (!rt) return fail(ENETDOWN);
+  Descriptor d{rt, -1, false, std::nullopt, std::nullopt, 0, std::make_shared<Epoll>(*rt)};
+  const int fd = DescriptorTable::instance().allocate(d);
+  return fd < 0 ? fail(EMFILE) : fd;
+}
+
+int ustack_epoll_create(int size) { return size <= 0 ? fail(EINVAL) : ustack_epoll_create1(0); }
+
+int ustack_epoll_ctl(int epfd, int op, int fd, struct epoll_event* event) {
+  auto ep = DescriptorTable::instance().get(epfd);
+  auto d = DescriptorTable::instance().get(fd);
+  if (!ep || !d) return fail(EBADF);
+  if (!ep->epoll || epfd == fd) return fail(EINVAL);
+  if (d->epoll) return fail(EINVAL);  // nesting epoll instances is not supported
+  if (op != EPOLL_CTL_DEL && !event) return fail(EFAULT);
+  if (d->runtime != &ep->epoll->runtime()) return fail(EINVAL);  // another host's socket
+  const int err = d->runtime->call([&](stack::Stack& s) {
+    return s.valid(d->sid) ? ep->epoll->control(s, op, fd, d->sid, event) : EBADF;
+  });
+  return err ? fail(err) : 0;
+}
+
+int ustack_epoll_wait(int epfd, struct epoll_event* events, int maxevents, int timeout_ms) {
+  auto ep = DescriptorTable::instance().get(epfd);
+  if (!ep) return fail(EBADF);
+  if (!ep->epoll) return fail(EINVAL);
+  if (maxevents <= 0) return fail(EINVAL);
+  if (!events) return fail(EFAULT);
+  std::optional<base::Instant> deadline;
+  if (timeout_ms >= 0) deadline = runtime::monotonic_now() + std::chrono::milliseconds(timeout_ms);
+  Epoll& e = *ep->epoll;
+  int n = 0;
+  const std::span<epoll_event> out(events, static_cast<std::size_t>(maxevents));
+  e.runtime().wait_listener(e, deadline, [&](stack::Stack& s) { return (n = e.collect(s, out)) > 0; });
+  return n;
 }
 
 }  // extern "C"

@@ -1,7 +1,7 @@
 // The process's table of ustack descriptors: small integers, lowest free first
 // (as POSIX requires of open()), each naming a socket of one runtime's stack and
 // holding what belongs to the descriptor rather than the socket (O_NONBLOCK and
-// the send/receive timeouts).
+// the send/receive timeouts). An epoll instance is a descriptor too, naming no socket.
 #pragma once
 
 #include <memory>
@@ -15,12 +15,16 @@
 
 namespace ustack::socket {
 
+class Epoll;
+
 struct Descriptor {
   runtime::Runtime* runtime = nullptr;
   stack::SocketId sid = -1;
   bool nonblocking = false;
   std::optional<base::Duration> recv_timeout;  // nullopt: block forever
   std::optional<base::Duration> send_timeout;
+  int type = 0;                 // SOCK_DGRAM, SOCK_STREAM, SOCK_RAW
+  std::shared_ptr<Epoll> epoll;  // set (and sid -1) for an epoll instance
 };
 
 class DescriptorTable {
