@@ -6,47 +6,11 @@
 #include <utility>
 
 #include "base/bytes.h"
+#include "base/siphash.h"
 
 namespace ustack::ip {
 
 namespace {
-
-constexpr std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
-
-struct SipState {
-  std::uint64_t v0, v1, v2, v3;
-  void round() {
-    v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-    v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
-  }
-  void compress(std::uint64_t m) {
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  }
-};
-
-/// SipHash-2-4 (Aumasson and Bernstein) of `data` under the key k0, k1.
-std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, base::ByteSpan data) {
-  SipState s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
-             k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL};
-  const std::size_t n = data.size();
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t m = 0;
-    for (std::size_t j = 0; j < 8; ++j) m |= std::uint64_t{data[i + j]} << (8 * j);
-    s.compress(m);
-  }
-  std::uint64_t last = std::uint64_t{n & 0xff} << 56;
-  for (std::size_t j = 0; i + j < n; ++j) last |= std::uint64_t{data[i + j]} << (8 * j);
-  s.compress(last);
-  s.v2 ^= 0xff;
-  for (int r = 0; r < 4; ++r) s.round();
-  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
-}
 
 /// Appends a family tag and the address bytes.
 std::size_t put_addr(std::array<base::Byte, 40>& buf, std::size_t at, const base::IpAddr& a) {
@@ -91,7 +55,7 @@ std::optional<std::uint16_t> EphemeralPorts::pick_for(
   n = put_addr(buf, n, remote.addr);
   buf[n++] = static_cast<base::Byte>(remote.port >> 8);
   buf[n++] = static_cast<base::Byte>(remote.port);
-  const std::uint64_t offset = siphash24(secret_[0], secret_[1], base::ByteSpan(buf.data(), n));
+  const std::uint64_t offset = base::siphash24(secret_[0], secret_[1], base::ByteSpan(buf.data(), n));
 
   const std::uint32_t num = std::uint32_t{last_} - first_ + 1;
   const std::uint64_t base_index = offset % num + next_;

@@ -1,0 +1,92 @@
+// A byte ring of fixed capacity: readable bytes at [head_, head_ + size_) modulo
+// the capacity, free space after them. Only the constructor and resize() allocate.
+#include "base/ring_buffer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace ustack::base {
+
+namespace {
+
+/// Copies src into ring storage starting at index `at` (< storage.size()), wrapping.
+void copy_in(std::vector<Byte>& storage, std::size_t at, ByteSpan src) {
+  if (src.empty()) return;
+  const std::size_t first = std::min(src.size(), storage.size() - at);
+  std::memcpy(storage.data() + at, src.data(), first);
+  if (first < src.size()) std::memcpy(storage.data(), src.data() + first, src.size() - first);
+}
+
+/// Copies out.size() bytes from ring storage starting at index `at`, wrapping.
+void copy_out(const std::vector<Byte>& storage, std::size_t at, MutByteSpan out) {
+  if (out.empty()) return;
+  const std::size_t first = std::min(out.size(), storage.size() - at);
+  std::memcpy(out.data(), storage.data() + at, first);
+  if (first < out.size()) std::memcpy(out.data() + first, storage.data(), out.size() - first);
+}
+
+}  // namespace
+
+RingBuffer::RingBuffer(std::size_t capacity) : storage_(capacity) {}
+
+std::size_t RingBuffer::enqueue(ByteSpan bytes) {
+  const std::size_t n = write_at(0, bytes);
+  commit(n);
+  return n;
+}
+
+std::size_t RingBuffer::dequeue(MutByteSpan out) {
+  const std::size_t n = peek(0, out);
+  discard(n);
+  return n;
+}
+
+std::size_t RingBuffer::peek(std::size_t offset, MutByteSpan out) const {
+  if (offset >= size_) return 0;
+  const std::size_t n = std::min(out.size(), size_ - offset);
+  copy_out(storage_, (head_ + offset) % capacity(), out.first(n));
+  return n;
+}
+
+std::size_t RingBuffer::discard(std::size_t n) {
+  n = std::min(n, size_);
+  if (n == 0) return 0;
+  // head_ is not rewound to 0 when the ring empties: bytes written past the end
+  // with write_at() (out-of-order data) must stay where they are.
+  head_ = (head_ + n) % capacity();
+  size_ -= n;
+  return n;
+}
+
+std::size_t RingBuffer::write_at(std::size_t offset, ByteSpan bytes) {
+  const std::size_t space = free();
+  if (offset >= space) return 0;
+  const std::size_t n = std::min(bytes.size(), space - offset);
+  // offset + size_ < capacity here, so the sum cannot overflow.
+  copy_in(storage_, (head_ + size_ + offset) % capacity(), bytes.first(n));
+  return n;
+}
+
+void RingBuffer::commit(std::size_t n) {
+  assert(n <= free());
+  size_ += std::min(n, free());
+}
+
+std::pair<ByteSpan, ByteSpan> RingBuffer::readable() const {
+  if (size_ == 0) return {};
+  const std::size_t first = std::min(size_, capacity() - head_);
+  return {ByteSpan(storage_.data() + head_, first), ByteSpan(storage_.data(), size_ - first)};
+}
+
+void RingBuffer::resize(std::size_t capacity) {
+  assert(capacity >= size_);
+  const std::size_t keep = std::min(size_, capacity);
+  std::vector<Byte> next(capacity);
+  copy_out(storage_, head_, MutByteSpan(next.data(), keep));
+  storage_ = std::move(next);
+  head_ = 0;
+  size_ = keep;
+}
+
+}  // namespace ustack::base
