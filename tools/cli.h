@@ -16,6 +16,7 @@ void register_up(CLI::App& app);
 void register_ping(CLI::App& app);
 void register_nc(CLI::App& app);
 void register_demo(CLI::App& app);
+void register_script(CLI::App& app);
 
 /// Blocks SIGINT and SIGTERM in this thread and those it creates from now on;
 /// wait_for_stop_signal() then returns the signal when one arrives.

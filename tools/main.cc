@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   ustack::tools::register_ping(app);
   ustack::tools::register_nc(app);
   ustack::tools::register_demo(app);
+  ustack::tools::register_script(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,26 @@
+// Runs a parsed script against one Stack on a virtual clock: the script's peer is
+// 192.0.2.1 behind a TUN-like interface of the stack at 192.168.0.1.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "script/script.h"
+
+namespace ustack::script {
+
+struct RunOptions {
+  Micros tolerance_usecs = 4000;  // packetdrill's default; a script's option line wins
+  std::ostream* trace = nullptr;  // when set, each event and packet is written here
+};
+
+struct RunResult {
+  bool ok = true;
+  /// On failure: "FILE:LINE: what was expected and what happened", possibly with
+  /// further lines (the script's packet and the actual one).
+  std::string message;
+};
+
+RunResult run(const Script& script, const RunOptions& options = {});
+
+}  // namespace ustack::script
