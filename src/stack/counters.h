@@ -25,7 +25,9 @@ namespace ustack::stack {
   X(DropIpMartianSource) X(DropIpMartianDest) X(DropIpNotForHost) X(DropIpBadOptions)      \
   X(DropIcmpMalformed) X(DropIcmpUnhandledType) X(DropIcmpBroadcastEcho)                   \
   X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx)                 \
-  X(TcpOutRsts) X(TcpInSegs)
+  X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets)              \
+  X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts)                 \
+  X(TcpListenOverflows) X(TcpListenDrops) X(TcpTimeWaitReused)
 
 struct Counters {
 #define USTACK_COUNTER_FIELD(name) std::uint64_t name = 0;

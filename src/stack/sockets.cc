@@ -20,16 +20,18 @@ constexpr std::size_t kMinSndbuf = 4608;
 
 int& Stack::SocketEntry::pending_error() {
   if (auto* u = std::get_if<udp::Socket>(&proto)) return u->pending_error;
+  if (auto* t = std::get_if<TcpSocket>(&proto)) return t->pending_error;
   return std::get<RawSocket>(proto).pending_error;
 }
 
-udp::ReceiveQueue& Stack::SocketEntry::rx() {
+udp::ReceiveQueue& Stack::SocketEntry::rx() {  // datagram sockets only
   if (auto* u = std::get_if<udp::Socket>(&proto)) return u->rx;
   return std::get<RawSocket>(proto).rx;
 }
 
 bool Stack::SocketEntry::connected() const {
   if (auto* u = std::get_if<udp::Socket>(&proto)) return u->peer.has_value();
+  if (auto* t = std::get_if<TcpSocket>(&proto)) return t->conn && t->conn->synchronized();
   return std::get<RawSocket>(proto).peer.has_value();
 }
 
@@ -78,7 +80,13 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
       e->proto = raw;
       break;
     }
-    case SOCK_STREAM:  // TCP is the next issue
+    case SOCK_STREAM:
+      if (protocol != 0 && protocol != IPPROTO_TCP) return Errc::protocol_not_supported;
+      e->protocol = IPPROTO_TCP;
+      e->rcvbuf = tcp::Config{}.rcvbuf;
+      e->sndbuf = tcp::Config{}.sndbuf;
+      e->proto = TcpSocket{};
+      break;
     case SOCK_SEQPACKET:
     case SOCK_RDM:
       return Errc::type_not_supported;
@@ -95,6 +103,7 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
     sockets_.emplace_back();
   }
   if (auto* u = std::get_if<udp::Socket>(&e->proto)) u->id = id;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) t->id = id;
   if (auto* r = std::get_if<RawSocket>(&e->proto)) {
     r->id = id;
     raw_sockets_.push_back(id);
@@ -107,6 +116,7 @@ Status Stack::close(SocketId id) {
   SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* u = std::get_if<udp::Socket>(&e->proto); u && u->bound()) udp_table_.erase(u);
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) tcp_close(*e, *t);
   if (std::holds_alternative<RawSocket>(e->proto)) std::erase(raw_sockets_, id);
   sockets_[static_cast<std::size_t>(id)].reset();
   free_ids_.push_back(id);
@@ -127,6 +137,22 @@ Status Stack::bind(SocketId id, const base::Endpoint& local) {
     return Errc::address_not_available;
   if (auto* raw = std::get_if<RawSocket>(&e->proto)) {
     raw->local = a;
+    return {};
+  }
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    // ip(7): a stream socket binds to a unicast local address or the wildcard.
+    if (a.is_multicast() || broadcast_addr) return Errc::address_not_available;
+    if (t->bound() || t->conn) return Errc::invalid;
+    std::uint16_t port = local.port;
+    if (port == 0) {
+      auto picked = ports_.pick_random([&](std::uint16_t p) { return !tcp_port_conflict(*t, a, p); });
+      if (!picked) return Errc::address_in_use;
+      port = *picked;
+    } else if (tcp_port_conflict(*t, a, port)) {
+      return Errc::address_in_use;
+    }
+    t->local = {a, port};
+    tcp_bound_[port].push_back(id);
     return {};
   }
   auto& s = std::get<udp::Socket>(e->proto);
@@ -161,6 +187,11 @@ Status Stack::connect(SocketId id, const std::optional<base::Endpoint>& peer) {
     raw->peer = peer ? std::optional(peer->addr.v4()) : std::nullopt;
     return {};
   }
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    if (!peer) return Errc::invalid;  // AF_UNSPEC on a stream socket: not supported here
+    if (peer->port == 0) return Errc::conn_refused;
+    return tcp_connect(*e, *t, *peer);
+  }
   auto& s = std::get<udp::Socket>(e->proto);
   if (!peer) {  // AF_UNSPEC: dissolve the association (udp(7))
     s.peer.reset();
@@ -191,6 +222,7 @@ base::Result<std::size_t> Stack::send_to(SocketId id, base::ByteSpan data, const
                                           int flags) {
   SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) return tcp_send(*e, *t, data, flags);
   if (flags & MSG_OOB) return Errc::op_not_supported;
   if (e->shut_wr) return Errc::pipe;
   if (int& err = e->pending_error(); err != 0) {  // reported once, as sock_error() does
@@ -205,6 +237,7 @@ base::Result<std::size_t> Stack::send_to(SocketId id, base::ByteSpan data, const
 base::Result<Received> Stack::recv_from(SocketId id, base::MutByteSpan buf, int flags) {
   SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) return tcp_recv(*e, *t, buf, flags);
   if (flags & MSG_OOB) return Errc::op_not_supported;
   if (int& err = e->pending_error(); err != 0) {
     const int reported = std::exchange(err, 0);
@@ -232,6 +265,23 @@ Status Stack::shutdown(SocketId id, int how) {
   SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return Errc::invalid;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    if (t->listening && how != SHUT_WR) {
+      return {};  // Linux stops a listener on SHUT_RD; it stays open for close()
+    }
+    if (!t->conn || t->conn->state() == tcp::State::syn_sent) return Errc::not_connected;
+    if (how != SHUT_WR) {
+      e->shut_rd = true;
+      t->conn->shutdown_read();
+    }
+    if (how != SHUT_RD) {
+      e->shut_wr = true;
+      t->conn->shutdown_write(now_);
+    }
+    tcp_after(*t->conn);
+    notify(*e, id);
+    return {};
+  }
   // Linux inet_shutdown(): the flags are set even on an unconnected datagram
   // socket (so that pollers wake), but the call still fails with ENOTCONN.
   if (how != SHUT_WR) e->shut_rd = true;
@@ -245,6 +295,7 @@ base::Result<base::Endpoint> Stack::local_endpoint(SocketId id) const {
   const SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* u = std::get_if<udp::Socket>(&e->proto)) return u->local;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) return t->conn ? t->conn->local() : t->local;
   return base::Endpoint{std::get<RawSocket>(e->proto).local, 0};
 }
 
@@ -255,6 +306,10 @@ base::Result<base::Endpoint> Stack::peer_endpoint(SocketId id) const {
     if (!u->peer) return Errc::not_connected;
     return *u->peer;
   }
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    if (!t->conn || !t->conn->synchronized()) return Errc::not_connected;
+    return t->conn->remote();
+  }
   const auto& raw = std::get<RawSocket>(e->proto);
   if (!raw.peer) return Errc::not_connected;
   return base::Endpoint{*raw.peer, 0};
@@ -263,6 +318,11 @@ base::Result<base::Endpoint> Stack::peer_endpoint(SocketId id) const {
 Status Stack::set_option(SocketId id, int level, int name, int value) {
   SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    if (auto st = tcp_set_option(*e, *t, level, name, value); st || st.error() != Errc::protocol_option) return st;
+  } else if (level == IPPROTO_TCP) {
+    return Errc::op_not_supported;  // Linux: TCP options on a non-TCP socket
+  }
   auto* u = std::get_if<udp::Socket>(&e->proto);
   auto* raw = std::get_if<RawSocket>(&e->proto);
   if (level == SOL_SOCKET) {
@@ -314,6 +374,11 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
 base::Result<int> Stack::get_option(SocketId id, int level, int name) {
   SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    if (auto v = tcp_get_option(*e, *t, level, name); v || v.error() != Errc::protocol_option) return v;
+  } else if (level == IPPROTO_TCP) {
+    return Errc::op_not_supported;
+  }
   auto* u = std::get_if<udp::Socket>(&e->proto);
   auto* raw = std::get_if<RawSocket>(&e->proto);
   if (level == SOL_SOCKET) {
@@ -323,7 +388,8 @@ base::Result<int> Stack::get_option(SocketId id, int level, int name) {
       case SO_DOMAIN: return AF_INET;
       case SO_ERROR: return std::exchange(e->pending_error(), 0);
       case SO_REUSEADDR: return u ? int{u->reuse_addr} : 0;
-      case SO_BROADCAST: return u ? int{u->broadcast} : int{raw->broadcast};
+      case SO_ACCEPTCONN: return 0;
+      case SO_BROADCAST: return u ? int{u->broadcast} : raw ? int{raw->broadcast} : 0;
       case SO_RCVBUF: return static_cast<int>(e->rcvbuf);
       case SO_SNDBUF: return static_cast<int>(e->sndbuf);
       default: return Errc::protocol_option;
@@ -345,6 +411,7 @@ base::Result<int> Stack::get_option(SocketId id, int level, int name) {
 short Stack::readiness(SocketId id) const {
   const SocketEntry* e = entry(id);
   if (!e) return POLLNVAL;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) return tcp_readiness(*e, *t);
   // Linux datagram_poll().
   short ev = POLLOUT;
   if (!e->rx().empty()) ev |= POLLIN;

@@ -29,6 +29,7 @@ Stack::Stack(StackConfig config)
       icmp_limiter_(config_.icmp_errors_per_sec, config_.icmp_error_burst),
       ports_(rng_),
       ip_id_(static_cast<std::uint16_t>(rng_.next_u32())),
+      isn_(rng_),
       rx_buffer_(kRxBufferSize) {
   loopback_device_ = std::make_unique<link::LoopbackDevice>();
   const InterfaceId lo = add_interface(*loopback_device_, {"lo", MacAddr(), {Ipv4Addr::loopback(), 8}, std::nullopt});
@@ -137,6 +138,7 @@ void Stack::poll(Instant now) {
     iface->arp.poll(now_, work);
     handle_arp_work(*iface, work);
   }
+  tcp_poll_timers();
   std::vector<ip::ExpiredDatagram> expired;
   reassembler_.poll(now_, expired);
   for (auto& e : expired) {
@@ -174,6 +176,7 @@ std::optional<Instant> Stack::next_deadline() const {
     consider(iface->device->next_deadline());
   }
   consider(reassembler_.next_deadline());
+  consider(tcp_next_deadline());
   return next;
 }
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -23,6 +25,8 @@
 #include "ip/route.h"
 #include "link/device.h"
 #include "stack/counters.h"
+#include "tcp/connection.h"
+#include "tcp/isn.h"
 #include "udp/socket.h"
 #include "udp/table.h"
 
@@ -164,6 +168,22 @@ class Stack {
     udp::ReceiveQueue rx;
     int pending_error = 0;
   };
+  struct TcpSocket {
+    SocketId id = -1;
+    base::Endpoint local;                  // port 0 until bound
+    bool reuse_addr = false;
+    tcp::Config config;
+    std::unique_ptr<tcp::Connection> conn; // from connect() or a listener's SYN
+    bool listening = false;
+    int backlog = 0;
+    std::deque<SocketId> accept_queue;     // established, waiting for accept()
+    std::size_t syn_queue = 0;             // embryos in SYN-RECEIVED
+    SocketId listener = -1;                // an embryo's listener, until accept()
+    bool linger = false;
+    int linger_seconds = 0;
+    int pending_error = 0;                 // from the connection, reported once
+    bool bound() const { return local.port != 0; }
+  };
   struct SocketEntry {
     int type = 0;
     int protocol = 0;
@@ -174,7 +194,7 @@ class Stack {
     bool changed = false;  // already on changed_
     int ttl = -1;          // IP_TTL; -1: the default
     int tos = 0;           // IP_TOS
-    std::variant<udp::Socket, RawSocket> proto;
+    std::variant<udp::Socket, RawSocket, TcpSocket> proto;
     int& pending_error();
     udp::ReceiveQueue& rx();
     const udp::ReceiveQueue& rx() const { return const_cast<SocketEntry*>(this)->rx(); }
@@ -224,8 +244,24 @@ class Stack {
 
   // udp.cc / raw.cc
   void udp_input(Interface& iface, const wire::Ipv4View& ip, bool broadcast);
-  /// TCP arrives in the next issue; until then every port is closed (RFC 9293 3.10.7.1).
+  // tcp.cc
   void tcp_input(const wire::Ipv4View& ip, bool broadcast);
+  void tcp_reset_closed(const wire::Ipv4View& ip, const wire::TcpRepr& seg, std::size_t payload_len);
+  /// Sends what the connection queued and acts on its events.
+  void tcp_after(tcp::Connection& conn);
+  void tcp_poll_timers();
+  std::optional<base::Instant> tcp_next_deadline() const;
+  TcpSocket* tcp_listener_for(base::Ipv4Addr local, std::uint16_t port);
+  bool tcp_port_conflict(const TcpSocket& s, base::IpAddr addr, std::uint16_t port) const;
+  void tcp_demux_insert(tcp::Connection& c);
+  void tcp_demux_erase(const tcp::Connection& c);
+  base::Result<std::size_t> tcp_send(SocketEntry& e, TcpSocket& s, base::ByteSpan data, int flags);
+  base::Result<Received> tcp_recv(SocketEntry& e, TcpSocket& s, base::MutByteSpan buf, int flags);
+  Status tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& peer);
+  void tcp_close(SocketEntry& e, TcpSocket& s);
+  short tcp_readiness(const SocketEntry& e, const TcpSocket& s) const;
+  Status tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, int value);
+  base::Result<int> tcp_get_option(SocketEntry& e, TcpSocket& s, int level, int name);
   bool raw_input(const wire::Ipv4View& ip);
   base::Result<std::size_t> udp_send(SocketEntry& e, udp::Socket& s, base::ByteSpan data,
                                      const base::Endpoint* dest);
@@ -254,6 +290,21 @@ class Stack {
   std::vector<SocketId> changed_;
   std::vector<SocketId> raw_sockets_;
   udp::Table udp_table_;
+  struct TupleKey {
+    std::uint32_t local_addr, remote_addr;
+    std::uint16_t local_port, remote_port;
+    bool operator==(const TupleKey&) const = default;
+  };
+  struct TupleHash {
+    std::size_t operator()(const TupleKey& k) const;
+  };
+  static TupleKey key_of(const tcp::Connection& c);
+  tcp::IsnGenerator isn_;
+  std::unordered_map<TupleKey, tcp::Connection*, TupleHash> tcp_demux_;
+  std::unordered_map<std::uint16_t, std::vector<SocketId>> tcp_listeners_;  // by local port
+  std::unordered_map<std::uint16_t, std::vector<SocketId>> tcp_bound_;      // every bound TCP socket, by port
+  std::unordered_map<std::uint16_t, std::size_t> tcp_port_users_;          // live connections per local port
+  std::vector<std::unique_ptr<tcp::Connection>> tcp_orphans_;             // closed by the application, finishing
   std::vector<base::Byte> rx_buffer_;
 };
 

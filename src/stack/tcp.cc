@@ -1,0 +1,572 @@
+// TCP in the stack: demultiplexing by the socket pair, listeners with SYN and
+// accept queues, the closed-port reset (RFC 9293 3.10.7.1), orphans, timers and
+// the stream-socket calls with Linux's errno.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "stack/interface.h"
+#include "stack/stack.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
+
+namespace ustack::stack {
+
+namespace flag = wire::tcp_flag;
+using base::Ipv4Addr;
+
+namespace {
+constexpr int kSomaxconn = 4096;  // Linux net.core.somaxconn
+}
+
+std::size_t Stack::TupleHash::operator()(const TupleKey& k) const {
+  std::uint64_t h = (std::uint64_t{k.local_addr} << 32 | k.remote_addr) * 0x9e3779b97f4a7c15ULL;
+  h ^= (std::uint64_t{k.local_port} << 16 | k.remote_port) + 0x632be59bd9b4e019ULL + (h << 6) + (h >> 2);
+  return static_cast<std::size_t>(h ^ (h >> 29));
+}
+
+Stack::TupleKey Stack::key_of(const tcp::Connection& c) {
+  return {c.local().addr.v4().value(), c.remote().addr.v4().value(), c.local().port, c.remote().port};
+}
+
+void Stack::tcp_demux_insert(tcp::Connection& c) {
+  tcp_demux_[key_of(c)] = &c;
+  ++tcp_port_users_[c.local().port];
+}
+
+void Stack::tcp_demux_erase(const tcp::Connection& c) {
+  auto it = tcp_demux_.find(key_of(c));
+  if (it == tcp_demux_.end() || it->second != &c) return;
+  tcp_demux_.erase(it);
+  auto pu = tcp_port_users_.find(c.local().port);
+  if (pu != tcp_port_users_.end() && --pu->second == 0) tcp_port_users_.erase(pu);
+}
+
+Stack::TcpSocket* Stack::tcp_listener_for(Ipv4Addr local, std::uint16_t port) {
+  auto it = tcp_listeners_.find(port);
+  if (it == tcp_listeners_.end()) return nullptr;
+  TcpSocket* wildcard = nullptr;
+  for (SocketId id : it->second) {
+    auto& t = std::get<TcpSocket>(entry(id)->proto);
+    if (t.local.addr.v4() == local) return &t;  // a specific address wins over the wildcard
+    if (t.local.addr.is_unspecified()) wildcard = &t;
+  }
+  return wildcard;
+}
+
+bool Stack::tcp_port_conflict(const TcpSocket& s, base::IpAddr addr, std::uint16_t port) const {
+  // Linux inet_csk_bind_conflict(): a clash with any socket bound to the port at an
+  // overlapping address, unless both set SO_REUSEADDR and the other is not listening.
+  if (auto it = tcp_bound_.find(port); it != tcp_bound_.end()) {
+    for (SocketId id : it->second) {
+      const SocketEntry* e = entry(id);
+      if (!e) continue;
+      const auto& o = std::get<TcpSocket>(e->proto);
+      if (&o == &s) continue;
+      const bool overlap = o.local.addr.is_unspecified() || addr.is_unspecified() || o.local.addr == addr;
+      if (overlap && !(s.reuse_addr && o.reuse_addr && !o.listening)) return true;
+    }
+  }
+  // Connections whose socket is gone (orphans, TIME-WAIT) still hold the port,
+  // unless SO_REUSEADDR (Linux lets it override TIME-WAIT).
+  if (!s.reuse_addr && tcp_port_users_.contains(port)) {
+    for (const auto& o : tcp_orphans_)
+      if (o->local().port == port && (addr.is_unspecified() || o->local().addr == addr)) return true;
+  }
+  return false;
+}
+
+// --- Input -------------------------------------------------------------------------
+
+void Stack::tcp_reset_closed(const wire::Ipv4View& ip, const wire::TcpRepr& seg, std::size_t payload_len) {
+  // RFC 9293 3.10.7.1: "An incoming segment containing a RST is discarded. An
+  // incoming segment not containing a RST causes a RST to be sent in response."
+  if (seg.flags & flag::rst) return;
+  wire::TcpRepr rst;
+  rst.src_port = seg.dst_port;
+  rst.dst_port = seg.src_port;
+  if (seg.flags & flag::ack) {
+    // "If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>"
+    rst.seq = seg.ack;
+    rst.flags = flag::rst;
+  } else {
+    // "If the ACK bit is off, sequence number zero is used,
+    //  <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>"
+    const std::uint32_t seg_len = static_cast<std::uint32_t>(payload_len) + ((seg.flags & flag::syn) ? 1u : 0u) +
+                                  ((seg.flags & flag::fin) ? 1u : 0u);
+    rst.seq = 0;
+    rst.ack = seg.seq + seg_len;
+    rst.flags = flag::rst | flag::ack;
+  }
+  auto r = route(ip.src(), ip.dst());
+  if (!r) return;
+  base::PacketBuf buf(rst.header_len());
+  rst.emit(buf.data(), r->src, ip.src());
+  wire::Ipv4Repr hdr{r->src, ip.src(), wire::ip_proto::tcp, config_.default_ttl};
+  hdr.dont_fragment = true;
+  if (ip_output(hdr, std::move(buf), *r)) {
+    ++counters_.TcpOutRsts;
+    ++counters_.TcpOutSegs;
+  }
+}
+
+void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
+  ++counters_.TcpInSegs;
+  auto view = wire::TcpView::parse(ip.payload());
+  auto seg = wire::TcpRepr::parse(ip.payload(), ip.src(), ip.dst());
+  if (!view || !seg) {
+    ++counters_.DropTcpMalformed;
+    ++counters_.TcpInErrs;
+    return;
+  }
+  // RFC 9293 3.9.1 / RFC 1122 4.2.3.10: segments to a broadcast or multicast
+  // address are not for TCP.
+  if (broadcast || ip.dst().is_multicast()) return;
+  const base::ByteSpan payload = view->payload();
+  const TupleKey key{ip.dst().value(), ip.src().value(), seg->dst_port, seg->src_port};
+  if (auto it = tcp_demux_.find(key); it != tcp_demux_.end()) {
+    tcp::Connection& c = *it->second;
+    // RFC 6191: a SYN for a connection in TIME-WAIT may open a new incarnation when
+    // its timestamp (or, without timestamps, its sequence number) is newer.
+    const bool new_syn = (seg->flags & flag::syn) && !(seg->flags & (flag::ack | flag::rst));
+    if (!(c.state() == tcp::State::time_wait && new_syn && tcp_listener_for(ip.dst(), seg->dst_port))) {
+      c.on_segment(*seg, payload, now_);
+      tcp_after(c);
+      return;
+    }
+    ++counters_.TcpTimeWaitReused;
+    c.abort(now_);
+    tcp_after(c);
+  }
+  TcpSocket* l = tcp_listener_for(ip.dst(), seg->dst_port);
+  if (!l) {
+    tcp_reset_closed(ip, *seg, payload.size());
+    return;
+  }
+  // RFC 9293 3.10.7.2, LISTEN: "first, check for a RST ... An incoming RST should
+  // be ignored. second, check for an ACK ... Any acknowledgment is bad if it
+  // arrives on a connection still in the LISTEN state. An acceptable reset
+  // segment should be formed for any arriving ACK-bearing segment."
+  if (seg->flags & flag::rst) return;
+  if (seg->flags & flag::ack) {
+    tcp_reset_closed(ip, *seg, payload.size());
+    return;
+  }
+  if (!(seg->flags & flag::syn)) return;  // "fourth, other control or text ... drop"
+  // Linux: with a full accept queue, or a full SYN queue, a new SYN is dropped
+  // (the peer retries); SYN cookies come with the hardening issue.
+  if (static_cast<int>(l->accept_queue.size()) > l->backlog) {
+    ++counters_.TcpListenOverflows;
+    ++counters_.TcpListenDrops;
+    return;
+  }
+  if (static_cast<int>(l->syn_queue) > std::max(l->backlog, 128)) {
+    ++counters_.TcpListenDrops;
+    return;
+  }
+  auto r = route(ip.src(), ip.dst());
+  if (!r) return;
+  // A new socket for the embryo, owned by the listener until accept().
+  auto sid = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  if (!sid) {
+    ++counters_.TcpListenDrops;
+    return;
+  }
+  const SocketId listener_id = l->id;
+  SocketEntry* le = entry(listener_id);
+  SocketEntry* ne = entry(*sid);
+  ne->rcvbuf = le->rcvbuf;
+  ne->sndbuf = le->sndbuf;
+  auto& t = std::get<TcpSocket>(ne->proto);
+  auto& listener = std::get<TcpSocket>(le->proto);
+  t.config = listener.config;
+  t.local = {ip.dst(), seg->dst_port};
+  t.listener = listener_id;
+  const base::Endpoint local{ip.dst(), seg->dst_port};
+  const base::Endpoint remote{ip.src(), seg->src_port};
+  const auto mss = static_cast<std::uint16_t>(std::min<std::size_t>(r->iface->mtu - 40, 65535));
+  t.conn = std::make_unique<tcp::Connection>(t.config, local, remote, tcp::Seq(isn_.generate(local, remote, now_)),
+                                             mss, rng_.next_u32());
+  t.conn->owner = *sid;
+  tcp_demux_insert(*t.conn);
+  ++listener.syn_queue;
+  ++counters_.TcpPassiveOpens;
+  t.conn->accept_syn(*seg, now_);
+  tcp_after(*t.conn);
+}
+
+void Stack::tcp_after(tcp::Connection& c) {
+  for (auto& seg : c.outbox()) {
+    auto r = route(c.remote().addr.v4(), c.local().addr.v4());
+    if (!r) {
+      ++counters_.IpOutNoRoutes;
+      continue;
+    }
+    auto view = wire::TcpView::parse(seg.data());
+    if (view && (view->flags() & flag::rst)) ++counters_.TcpOutRsts;
+    wire::Ipv4Repr hdr{r->src, c.remote().addr.v4(), wire::ip_proto::tcp, config_.default_ttl};
+    hdr.dont_fragment = true;  // Linux: TCP does path MTU discovery
+    ++counters_.TcpOutSegs;
+    (void)ip_output(hdr, std::move(seg), *r);
+  }
+  c.outbox().clear();
+  counters_.TcpRetransSegs += c.take_retransmits();
+  const tcp::Events ev = c.take_events();
+  if (ev.error) {
+    const int err = c.peek_error();
+    if (err == ECONNREFUSED || err == ETIMEDOUT) ++counters_.TcpAttemptFails;
+    if (err == ECONNRESET) ++counters_.TcpEstabResets;
+  }
+  const SocketId owner = c.owner;
+  SocketEntry* e = owner >= 0 ? entry(owner) : nullptr;
+  TcpSocket* t = e ? std::get_if<TcpSocket>(&e->proto) : nullptr;
+  if (t && t->conn.get() != &c) t = nullptr;  // a stale owner id
+  if (t && ev.error) t->pending_error = c.take_error();
+  if (t && t->listener >= 0) {
+    // An embryo of a listener.
+    SocketEntry* le = entry(t->listener);
+    auto* l = le ? std::get_if<TcpSocket>(&le->proto) : nullptr;
+    if (ev.established && l) {
+      --l->syn_queue;
+      l->accept_queue.push_back(owner);
+      notify(*le, t->listener);
+    }
+    if (ev.closed) {
+      // Reset or timed out before accept(): it vanishes from the queues.
+      if (l) {
+        if (c.synchronized() || std::find(l->accept_queue.begin(), l->accept_queue.end(), owner) != l->accept_queue.end())
+          std::erase(l->accept_queue, owner);
+        else if (l->syn_queue > 0)
+          --l->syn_queue;
+      }
+      tcp_demux_erase(c);
+      t->conn.reset();
+      (void)close(owner);
+    }
+    return;
+  }
+  if (ev.closed) tcp_demux_erase(c);
+  if (t) {
+    if (ev.established || ev.readable || ev.writable || ev.error || ev.closed) notify(*e, owner);
+    return;
+  }
+  if (ev.closed && owner < 0) {
+    // An orphan has finished.
+    std::erase_if(tcp_orphans_, [&](const auto& p) { return p.get() == &c; });
+  }
+}
+
+void Stack::tcp_poll_timers() {
+  std::vector<tcp::Connection*> due;
+  for (auto& [key, c] : tcp_demux_) {
+    auto d = c->next_deadline();
+    if (d && *d <= now_) due.push_back(c);
+  }
+  for (tcp::Connection* c : due) {
+    c->on_timer(now_);
+    tcp_after(*c);
+  }
+}
+
+std::optional<base::Instant> Stack::tcp_next_deadline() const {
+  std::optional<base::Instant> next;
+  for (const auto& [key, c] : tcp_demux_) {
+    auto d = c->next_deadline();
+    if (d && (!next || *d < *next)) next = d;
+  }
+  return next;
+}
+
+// --- Socket calls ----------------------------------------------------------------------
+
+Status Stack::listen(SocketId id, int backlog) {
+  SocketEntry* e = entry(id);
+  if (!e) return Errc::bad_descriptor;
+  auto* t = std::get_if<TcpSocket>(&e->proto);
+  if (!t) return Errc::op_not_supported;  // listen(2) on a datagram socket
+  if (t->conn) return Errc::invalid;      // "EINVAL ... already connected"
+  if (!t->bound()) {
+    auto port = ports_.pick_random([&](std::uint16_t p) { return !tcp_port_conflict(*t, t->local.addr, p); });
+    if (!port) return Errc::address_in_use;
+    t->local.port = *port;
+    tcp_bound_[*port].push_back(id);
+  }
+  // Linux clamps the backlog to net.core.somaxconn; a negative one means the maximum.
+  t->backlog = backlog < 0 ? kSomaxconn : std::min(backlog, kSomaxconn);
+  if (!t->listening) {
+    // Re-check the binding: SO_REUSEADDR does not let two listeners share a port.
+    for (SocketId other : tcp_listeners_[t->local.port]) {
+      const auto& o = std::get<TcpSocket>(entry(other)->proto);
+      if (o.local.addr.is_unspecified() || t->local.addr.is_unspecified() || o.local.addr == t->local.addr)
+        return Errc::address_in_use;
+    }
+    t->listening = true;
+    tcp_listeners_[t->local.port].push_back(id);
+  }
+  return {};
+}
+
+base::Result<SocketId> Stack::accept(SocketId listener, base::Endpoint* peer) {
+  SocketEntry* e = entry(listener);
+  if (!e) return Errc::bad_descriptor;
+  auto* t = std::get_if<TcpSocket>(&e->proto);
+  if (!t) return Errc::op_not_supported;
+  if (!t->listening) return Errc::invalid;
+  if (t->accept_queue.empty()) return Errc::would_block;
+  const SocketId id = t->accept_queue.front();
+  t->accept_queue.pop_front();
+  auto& c = std::get<TcpSocket>(entry(id)->proto);
+  c.listener = -1;
+  if (peer) *peer = c.conn->remote();
+  notify(*e, listener);
+  return id;
+}
+
+Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& peer) {
+  (void)e;
+  if (s.listening) return Errc::invalid;
+  if (s.conn) {
+    switch (s.conn->state()) {
+      case tcp::State::syn_sent:
+      case tcp::State::syn_received:
+        return Errc::already;
+      case tcp::State::closed:
+        if (s.pending_error) return static_cast<Errc>(std::exchange(s.pending_error, 0));
+        tcp_demux_erase(*s.conn);
+        s.conn.reset();  // a failed attempt: connect() may try again
+        break;
+      default:
+        return Errc::is_connected;
+    }
+  }
+  if (peer.addr.v4().is_broadcast() || peer.addr.v4().is_multicast()) return Errc::net_unreachable;
+  auto r = route(peer.addr.v4(), s.local.addr.v4());
+  if (!r) {
+    ++counters_.IpOutNoRoutes;
+    return r.error();
+  }
+  base::Endpoint local{s.local.addr.is_unspecified() ? base::IpAddr(r->src) : s.local.addr, s.local.port};
+  if (!s.bound()) {
+    // RFC 6056 Algorithm 3, a port free for this socket pair.
+    auto port = ports_.pick_for(local.addr, peer, [&](std::uint16_t p) {
+      const TupleKey k{local.addr.v4().value(), peer.addr.v4().value(), p, peer.port};
+      return !tcp_demux_.contains(k) && !tcp_port_conflict(s, local.addr, p);
+    });
+    if (!port) return Errc::address_not_available;  // Linux: EADDRNOTAVAIL when the range is exhausted
+    local.port = *port;
+    tcp_bound_[*port].push_back(s.id);
+  } else if (tcp_demux_.contains({local.addr.v4().value(), peer.addr.v4().value(), local.port, peer.port})) {
+    return Errc::address_not_available;
+  }
+  s.local = local;
+  const auto mss = static_cast<std::uint16_t>(std::min<std::size_t>(r->iface->mtu - 40, 65535));
+  s.config.rcvbuf = e.rcvbuf;
+  s.config.sndbuf = e.sndbuf;
+  s.conn = std::make_unique<tcp::Connection>(s.config, local, peer, tcp::Seq(isn_.generate(local, peer, now_)),
+                                             mss, rng_.next_u32());
+  s.conn->owner = s.id;
+  tcp_demux_insert(*s.conn);
+  ++counters_.TcpActiveOpens;
+  s.conn->connect(now_);
+  tcp_after(*s.conn);
+  return Errc::in_progress;
+}
+
+base::Result<std::size_t> Stack::tcp_send(SocketEntry& e, TcpSocket& s, base::ByteSpan data, int flags) {
+  if (flags & MSG_OOB) return Errc::op_not_supported;
+  if (s.pending_error) return static_cast<Errc>(std::exchange(s.pending_error, 0));
+  // Linux sk_stream_wait_connect(): EPIPE unless the socket is connecting.
+  if (!s.conn || e.shut_wr || s.conn->write_closed() || s.conn->dead() || s.conn->state() == tcp::State::closed)
+    return Errc::pipe;
+  if (s.conn->state() == tcp::State::syn_sent || s.conn->state() == tcp::State::syn_received) return Errc::would_block;
+  if (data.empty()) return std::size_t{0};
+  const std::size_t n = s.conn->send(data, now_);
+  tcp_after(*s.conn);
+  if (n == 0) return Errc::would_block;
+  return n;
+}
+
+base::Result<Received> Stack::tcp_recv(SocketEntry& e, TcpSocket& s, base::MutByteSpan buf, int flags) {
+  if (flags & MSG_OOB) return Errc::invalid;  // no urgent data is kept out of band
+  if (!s.conn || s.listening) {
+    if (s.pending_error) return static_cast<Errc>(std::exchange(s.pending_error, 0));
+    return Errc::not_connected;
+  }
+  Received r;
+  r.from = s.conn->remote();
+  // Linux tcp_recvmsg(): data first; then an error; then the end of the stream.
+  if (buf.empty() && s.conn->readable_bytes() > 0) return r;
+  r.copied = s.conn->receive(buf, (flags & MSG_PEEK) != 0, now_);
+  r.full_len = r.copied;
+  tcp_after(*s.conn);
+  if (r.copied > 0) return r;
+  if (s.pending_error) return static_cast<Errc>(std::exchange(s.pending_error, 0));
+  if (e.shut_rd || s.conn->at_eof() || s.conn->state() == tcp::State::closed) return r;
+  if (s.conn->state() == tcp::State::syn_sent || s.conn->state() == tcp::State::syn_received) return Errc::would_block;
+  return Errc::would_block;
+}
+
+void Stack::tcp_close(SocketEntry& e, TcpSocket& s) {
+  (void)e;
+  if (s.listening) {
+    // Linux inet_csk_listen_stop(): connections never accepted are reset.
+    for (SocketId id : std::deque<SocketId>(s.accept_queue)) {
+      SocketEntry* ce = entry(id);
+      if (!ce) continue;
+      auto& c = std::get<TcpSocket>(ce->proto);
+      c.listener = -1;
+      if (c.conn) {
+        c.conn->abort(now_);
+        tcp_after(*c.conn);
+        tcp_demux_erase(*c.conn);
+        c.conn.reset();
+      }
+      (void)close(id);
+    }
+    s.accept_queue.clear();
+    // Embryos in SYN-RECEIVED: find them by their listener.
+    for (std::size_t i = 0; i < sockets_.size(); ++i) {
+      SocketEntry* ce = sockets_[i].get();
+      auto* c = ce ? std::get_if<TcpSocket>(&ce->proto) : nullptr;
+      if (!c || c->listener != s.id) continue;
+      c->listener = -1;
+      if (c->conn) {
+        c->conn->abort(now_);
+        tcp_after(*c->conn);
+        tcp_demux_erase(*c->conn);
+        c->conn.reset();
+      }
+      (void)close(static_cast<SocketId>(i));
+    }
+    std::erase(tcp_listeners_[s.local.port], s.id);
+    if (tcp_listeners_[s.local.port].empty()) tcp_listeners_.erase(s.local.port);
+  }
+  if (s.bound()) {
+    std::erase(tcp_bound_[s.local.port], s.id);
+    if (tcp_bound_[s.local.port].empty()) tcp_bound_.erase(s.local.port);
+  }
+  if (!s.conn) return;
+  tcp::Connection& c = *s.conn;
+  c.close(s.linger && s.linger_seconds == 0, now_);
+  if (c.state() == tcp::State::closed) {
+    tcp_after(c);
+    tcp_demux_erase(c);
+    s.conn.reset();
+    return;
+  }
+  // The stack finishes the connection on the application's behalf (orphan).
+  c.owner = -1;
+  tcp_orphans_.push_back(std::move(s.conn));
+  tcp_after(c);
+}
+
+short Stack::tcp_readiness(const SocketEntry& e, const TcpSocket& s) const {
+  if (s.listening) return s.accept_queue.empty() ? 0 : POLLIN;
+  short ev = 0;
+  if (s.pending_error) ev |= POLLERR;
+  if (!s.conn) return static_cast<short>(ev | POLLOUT | POLLHUP);  // Linux tcp_poll() in CLOSE
+  const tcp::Connection& c = *s.conn;
+  switch (c.state()) {
+    case tcp::State::syn_sent:
+    case tcp::State::syn_received:
+      return ev;
+    case tcp::State::closed:
+      return static_cast<short>(ev | POLLIN | POLLRDHUP | POLLHUP | POLLOUT);
+    default:
+      break;
+  }
+  if (c.readable_bytes() > 0) ev |= POLLIN;
+  if (c.fin_received() || e.shut_rd) ev |= POLLIN | POLLRDHUP;
+  // Linux sk_stream_is_writeable(): free space of at least half of what is queued.
+  if (!c.write_closed() && c.send_space() > 0 && c.send_space() * 2 >= c.send_queued()) ev |= POLLOUT;
+  if (c.write_closed() && c.fin_received()) ev |= POLLHUP;
+  return ev;
+}
+
+Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, int value) {
+  tcp::Config& cfg = s.conn ? s.conn->config() : s.config;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_REUSEADDR: s.reuse_addr = value != 0; return {};
+      case SO_KEEPALIVE: cfg.keepalive = s.config.keepalive = value != 0; return {};
+      default: return Errc::protocol_option;
+    }
+  }
+  if (level != IPPROTO_TCP) return Errc::protocol_option;
+  switch (name) {
+    case TCP_NODELAY:
+      cfg.nodelay = s.config.nodelay = value != 0;
+      if (s.conn) {
+        s.conn->send({}, now_);  // flush what Nagle held back
+        tcp_after(*s.conn);
+      }
+      return {};
+    case TCP_MAXSEG:
+      // tcp(7): "The value must be ... between 88 and 32767" (Linux TCP_MIN_MSS, MAX_TCP_WINDOW).
+      if (value != 0 && (value < 88 || value > 32767)) return Errc::invalid;
+      cfg.user_mss = s.config.user_mss = static_cast<std::uint16_t>(value);
+      return {};
+    case TCP_KEEPIDLE:
+      if (value < 1 || value > 32767) return Errc::invalid;
+      cfg.keepalive_idle = s.config.keepalive_idle = std::chrono::seconds(value);
+      return {};
+    case TCP_KEEPINTVL:
+      if (value < 1 || value > 32767) return Errc::invalid;
+      cfg.keepalive_interval = s.config.keepalive_interval = std::chrono::seconds(value);
+      return {};
+    case TCP_KEEPCNT:
+      if (value < 1 || value > 127) return Errc::invalid;
+      cfg.keepalive_count = s.config.keepalive_count = static_cast<unsigned>(value);
+      return {};
+    default:
+      (void)e;
+      return Errc::protocol_option;
+  }
+}
+
+base::Result<int> Stack::tcp_get_option(SocketEntry& e, TcpSocket& s, int level, int name) {
+  (void)e;
+  const tcp::Config& cfg = s.conn ? s.conn->config() : s.config;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_REUSEADDR: return int{s.reuse_addr};
+      case SO_KEEPALIVE: return int{cfg.keepalive};
+      case SO_ERROR: return std::exchange(s.pending_error, 0);
+      case SO_ACCEPTCONN: return int{s.listening};
+      default: return Errc::protocol_option;
+    }
+  }
+  if (level != IPPROTO_TCP) return Errc::protocol_option;
+  switch (name) {
+    case TCP_NODELAY: return int{cfg.nodelay};
+    case TCP_MAXSEG:
+      if (s.conn && s.conn->synchronized()) return int{s.conn->mss()};
+      return cfg.user_mss ? int{cfg.user_mss} : 536;  // Linux reports TCP_MSS_DEFAULT before connecting
+    case TCP_KEEPIDLE: return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(cfg.keepalive_idle).count());
+    case TCP_KEEPINTVL: return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(cfg.keepalive_interval).count());
+    case TCP_KEEPCNT: return static_cast<int>(cfg.keepalive_count);
+    default: return Errc::protocol_option;
+  }
+}
+
+Status Stack::set_linger(SocketId id, bool on, int seconds) {
+  SocketEntry* e = entry(id);
+  if (!e) return Errc::bad_descriptor;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    t->linger = on;
+    t->linger_seconds = std::max(seconds, 0);
+  }
+  return {};
+}
+
+base::Result<std::pair<bool, int>> Stack::get_linger(SocketId id) {
+  SocketEntry* e = entry(id);
+  if (!e) return Errc::bad_descriptor;
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) return std::pair<bool, int>{t->linger, t->linger_seconds};
+  return std::pair<bool, int>{false, 0};
+}
+
+}  // namespace ustack::stack

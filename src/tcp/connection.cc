@@ -1,0 +1,459 @@
+// Sending (RFC 9293 3.8.6: windows, Nagle and silly-window avoidance), timers
+// (RFC 6298 retransmission, persist, keepalive, TIME-WAIT) and the user calls.
+#include "tcp/connection.h"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace ustack::tcp {
+
+namespace flag = wire::tcp_flag;
+
+const char* to_string(State s) {
+  switch (s) {
+    case State::closed: return "CLOSED";
+    case State::listen: return "LISTEN";
+    case State::syn_sent: return "SYN-SENT";
+    case State::syn_received: return "SYN-RECEIVED";
+    case State::established: return "ESTABLISHED";
+    case State::fin_wait_1: return "FIN-WAIT-1";
+    case State::fin_wait_2: return "FIN-WAIT-2";
+    case State::close_wait: return "CLOSE-WAIT";
+    case State::closing: return "CLOSING";
+    case State::last_ack: return "LAST-ACK";
+    case State::time_wait: return "TIME-WAIT";
+  }
+  return "?";
+}
+
+Connection::Connection(const Config& config, base::Endpoint local, base::Endpoint remote, Seq iss,
+                       std::uint16_t route_mss, std::uint32_t ts_offset)
+    : config_(config),
+      local_(local),
+      remote_(remote),
+      iss_(iss),
+      snd_una_(iss),
+      snd_nxt_(iss),
+      snd_max_(iss),
+      route_mss_(route_mss),
+      snd_buf_(config.sndbuf),
+      rcv_buf_(config.rcvbuf),
+      ts_offset_(ts_offset),
+      rtt_(config.rto),
+      recover_(iss) {}
+
+bool Connection::synchronized() const {
+  return state_ != State::closed && state_ != State::listen && state_ != State::syn_sent &&
+         state_ != State::syn_received;
+}
+
+int Connection::take_error() { return std::exchange(error_, 0); }
+
+Events Connection::take_events() { return std::exchange(events_, Events{}); }
+
+std::uint32_t Connection::ts_now(base::Instant now) const {
+  // RFC 7323 5.4: a clock of 1 ms, offset per connection (7.1) so that it tells
+  // nothing of the host's uptime.
+  return static_cast<std::uint32_t>(base::to_millis(now.time_since_epoch())) + ts_offset_;
+}
+
+std::size_t Connection::unsent() const {
+  const Seq start = data_start();
+  const auto sent = snd_nxt_ > start ? static_cast<std::size_t>(snd_nxt_ - start) : 0;
+  return sent >= snd_buf_.size() ? 0 : snd_buf_.size() - sent;
+}
+
+std::uint32_t Connection::rcv_wnd() const {
+  return rcv_adv_ > rcv_nxt_ ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
+}
+
+std::uint16_t Connection::window_to_advertise() {
+  // The free space, less what out-of-order data already holds at its far end
+  // (write_at() keeps that in the free space).
+  std::size_t free = rcv_buf_.free();
+  // RFC 9293 3.8.6.2.2 (receiver silly-window avoidance): keep the right edge where
+  // it is until the window can move by min(buffer/2, MSS); never shrink it (3.8.6.2.2: "shrinking" is discouraged).
+  const Seq current_edge = rcv_adv_ > rcv_nxt_ ? rcv_adv_ : rcv_nxt_;
+  const Seq new_edge = rcv_nxt_ + static_cast<std::uint32_t>(free);
+  const std::size_t threshold = std::min<std::size_t>(rcv_buf_.capacity() / 2, snd_mss_);
+  if (new_edge > current_edge && static_cast<std::size_t>(new_edge - current_edge) < threshold &&
+      rcv_adv_ > rcv_nxt_)
+    free = static_cast<std::size_t>(current_edge - rcv_nxt_);
+  if (new_edge < current_edge) free = static_cast<std::size_t>(current_edge - rcv_nxt_);
+  const std::size_t scaled = std::min<std::size_t>(free >> rcv_shift_, 65535);
+  return static_cast<std::uint16_t>(scaled);
+}
+
+void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size_t len, base::Instant now) {
+  wire::TcpRepr r;
+  r.src_port = local_.port;
+  r.dst_port = remote_.port;
+  r.seq = seq.value();
+  r.flags = flags;
+  if (flags & flag::ack) r.ack = rcv_nxt_.value();
+  const bool syn = flags & flag::syn;
+  if (syn) {
+    // RFC 7323 2.2: the window of a SYN is never scaled.
+    r.window = static_cast<std::uint16_t>(std::min<std::size_t>(rcv_buf_.free(), 65535));
+    std::uint16_t mss = route_mss_;
+    if (config_.user_mss) mss = std::min(mss, config_.user_mss);
+    r.options.mss = mss;
+    const bool answering = flags & flag::ack;  // a SYN-ACK echoes only what the peer offered
+    if (config_.window_scaling && (!answering || rcv_shift_ || snd_shift_)) r.options.window_scale = config_.window_shift;
+    if (config_.sack && (!answering || sack_ok_)) r.options.sack_permitted = true;
+    if (config_.timestamps && (!answering || ts_ok_))
+      r.options.timestamps = wire::TcpTimestamps{ts_now(now), answering ? ts_recent_ : 0};
+  } else {
+    r.window = window_to_advertise();
+    if (ts_ok_) r.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+    if (sack_ok_ && (flags & flag::ack) && !ooo_.empty()) {
+      // RFC 2018 4: "The first SACK block ... MUST specify the contiguous block of
+      // data containing the segment which triggered this ACK"; then the others.
+      std::vector<wire::SackBlock> blocks;
+      for (const auto& [start, end] : ooo_.ranges())
+        blocks.push_back({(rcv_nxt_ + static_cast<std::uint32_t>(start)).value(),
+                          (rcv_nxt_ + static_cast<std::uint32_t>(end)).value()});
+      if (last_ooo_seq_) {
+        auto it = std::find_if(blocks.begin(), blocks.end(), [&](const wire::SackBlock& b) {
+          return in_window(*last_ooo_seq_, Seq(b.left), Seq(b.right));
+        });
+        if (it != blocks.end()) std::rotate(blocks.begin(), it, it + 1);
+      }
+      const std::size_t room = ts_ok_ ? 3 : 4;
+      for (std::size_t i = 0; i < blocks.size() && i < room; ++i) r.options.sack_blocks[i] = blocks[i];
+      r.options.sack_count = static_cast<std::uint8_t>(std::min(blocks.size(), room));
+    }
+  }
+  const std::size_t hdr = r.header_len();
+  base::PacketBuf buf(hdr + len);
+  if (len) snd_buf_.peek(offset, buf.data().subspan(hdr, len));
+  r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4());
+  outbox_.push_back(std::move(buf));
+
+  ++info_.segs_out;
+  if (len == 0 && (flags & (flag::syn | flag::fin)) && seq < snd_max_) ++unreported_retransmits_;
+  if (len) {
+    ++info_.data_segs_out;
+    info_.bytes_sent += len;
+    if (seq < snd_max_) {
+      ++info_.retransmits_total;
+      ++unreported_retransmits_;
+      info_.bytes_retrans += len;
+    }
+  }
+  if (flags & flag::ack) {
+    last_ack_sent_ = rcv_nxt_;
+    const Seq edge = rcv_nxt_ + (static_cast<std::uint32_t>(r.window) << (syn ? 0 : rcv_shift_));
+    if (edge > rcv_adv_ || rcv_adv_ < rcv_nxt_) rcv_adv_ = edge;
+    segs_since_ack_ = 0;
+    ack_now_ = false;
+    delack_deadline_.reset();
+  }
+}
+
+void Connection::send_ack(base::Instant now) {
+  emit(flag::ack, snd_nxt_, 0, 0, now);
+}
+
+void Connection::send_challenge_ack(base::Instant now) {
+  // RFC 5961 7: challenge ACKs are rate-limited (Linux: tcp_challenge_ack_limit,
+  // 1000 per second; we limit each connection to 10 per second).
+  if (!challenge_window_start_ || now - *challenge_window_start_ >= std::chrono::seconds(1)) {
+    challenge_window_start_ = now;
+    challenge_acks_in_window_ = 0;
+  }
+  if (challenge_acks_in_window_ >= 10) return;
+  ++challenge_acks_in_window_;
+  ++info_.challenge_acks;
+  send_ack(now);
+}
+
+void Connection::send_rst(Seq seq) {
+  wire::TcpRepr r;
+  r.src_port = local_.port;
+  r.dst_port = remote_.port;
+  r.seq = seq.value();
+  r.flags = flag::rst;
+  base::PacketBuf buf(r.header_len());
+  r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4());
+  outbox_.push_back(std::move(buf));
+  ++info_.segs_out;
+}
+
+void Connection::schedule_ack(bool quick, base::Instant now) {
+  if (quick || segs_since_ack_ >= 2 || quick_acks_ > 0) {
+    if (quick_acks_ > 0) --quick_acks_;
+    ack_now_ = true;
+  } else if (!delack_deadline_) {
+    delack_deadline_ = now + config_.delayed_ack;
+  }
+}
+
+void Connection::arm_retransmit(base::Instant now) { retransmit_deadline_ = now + rtt_.rto(); }
+
+void Connection::retransmit_first(base::Instant now) {
+  rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
+  if (state_ == State::syn_sent) {
+    emit(flag::syn, iss_, 0, 0, now);
+    return;
+  }
+  if (state_ == State::syn_received) {
+    emit(flag::syn | flag::ack, iss_, 0, 0, now);
+    return;
+  }
+  const std::size_t len = std::min<std::size_t>(snd_buf_.size(), effective_mss());
+  if (len > 0) {
+    const bool with_fin = fin_queued_ && len == snd_buf_.size();
+    emit(flag::ack | (with_fin ? flag::fin : 0) | (len == snd_buf_.size() ? flag::psh : 0), snd_una_, 0, len, now);
+  } else if (fin_queued_ && !fin_acked_) {
+    emit(flag::fin | flag::ack, fin_seq_, 0, 0, now);
+  }
+}
+
+void Connection::output(base::Instant now) {
+  if (state_ == State::closed || state_ == State::listen) return;
+  const bool can_send = state_ == State::established || state_ == State::close_wait ||
+                        state_ == State::fin_wait_1 || state_ == State::closing || state_ == State::last_ack;
+  bool sent_any = false;
+  while (can_send) {
+    const Seq start = data_start();
+    const std::size_t sent = snd_nxt_ > start ? static_cast<std::size_t>(snd_nxt_ - start) : 0;
+    const std::size_t pending = sent >= snd_buf_.size() ? 0 : snd_buf_.size() - sent;
+    const std::uint32_t wnd = std::min(snd_wnd_, cwnd_);
+    const std::uint32_t flight = flight_size();
+    const std::uint32_t avail = wnd > flight ? wnd - flight : 0;
+    const std::size_t mss = effective_mss();
+    if (pending > 0) {
+      const std::size_t len = std::min<std::size_t>({pending, mss, avail});
+      if (len == 0) {
+        // RFC 9293 3.8.6.1: with a zero window, probe it (persist timer).
+        if (snd_wnd_ == 0 && flight == 0 && !persist_deadline_)
+          persist_deadline_ = now + std::min<base::Duration>(rtt_.rto(), std::chrono::seconds(60));
+        break;
+      }
+      // RFC 1122 4.2.3.4 (Nagle) with RFC 9293 3.8.6.2.1 (sender SWS avoidance):
+      // send a full segment; or all that is queued when nothing is in flight (or
+      // with TCP_NODELAY); or at least half the largest window the peer offered.
+      const bool all = len == pending;
+      const bool ok = len == mss || (all && (config_.nodelay || flight == 0)) ||
+                      (len >= max_snd_wnd_ / 2 && max_snd_wnd_ > 0 && (config_.nodelay || flight == 0)) ||
+                      (all && fin_queued_);
+      if (!ok) break;
+      const bool fin = fin_queued_ && all;
+      std::uint8_t flags = flag::ack | (all ? flag::psh : 0) | (fin ? flag::fin : 0);
+      if (!rtt_probe_ && !ts_ok_ && snd_nxt_ >= snd_max_) rtt_probe_ = std::pair{snd_nxt_, now};
+      emit(flags, snd_nxt_, sent, len, now);
+      snd_nxt_ += static_cast<std::uint32_t>(len + (fin ? 1 : 0));
+      snd_max_ = max(snd_max_, snd_nxt_);
+      if (!retransmit_deadline_) arm_retransmit(now);
+      sent_any = true;
+      continue;
+    }
+    if (fin_queued_ && !fin_sent() && !fin_acked_) {
+      emit(flag::fin | flag::ack, fin_seq_, 0, 0, now);
+      snd_nxt_ = fin_seq_ + 1;
+      snd_max_ = max(snd_max_, snd_nxt_);
+      if (!retransmit_deadline_) arm_retransmit(now);
+      sent_any = true;
+    }
+    break;
+  }
+  if (ack_now_ && !sent_any && state_ != State::syn_sent) send_ack(now);
+}
+
+void Connection::on_retransmit_timeout(base::Instant now) {
+  ++info_.timeouts;
+  const unsigned limit = state_ == State::syn_sent       ? config_.syn_retries
+                         : state_ == State::syn_received ? config_.synack_retries
+                                                         : config_.retries;
+  if (retries_ >= limit) {
+    // RFC 9293 3.8.3 (R2): the connection is closed after the retry limit.
+    error_ = ETIMEDOUT;
+    dead_ = true;
+    events_.error = events_.readable = events_.writable = true;
+    enter_closed();
+    return;
+  }
+  ++retries_;
+  rtt_.backoff();  // RFC 6298 5.5
+  if (synchronized()) {
+    // RFC 5681 3.1, eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 SMSS
+    // ("loss window"), and go back to SND.UNA.
+    ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * effective_mss());
+    cwnd_ = effective_mss();
+    bytes_acked_ca_ = 0;
+    in_recovery_ = false;
+    recover_ = snd_max_;  // RFC 6582 4: no fast retransmit for what was in flight
+    dup_acks_ = 0;
+    snd_nxt_ = snd_una_;
+  }
+  retransmit_first(now);
+  if (synchronized()) {
+    const std::size_t len = std::min<std::size_t>(snd_buf_.size(), effective_mss());
+    snd_nxt_ = snd_una_ + static_cast<std::uint32_t>(len);
+    if (fin_queued_ && len == snd_buf_.size() && !fin_acked_) snd_nxt_ = fin_seq_ + 1;
+  }
+  arm_retransmit(now);
+}
+
+void Connection::on_timer(base::Instant now) {
+  if (retransmit_deadline_ && now >= *retransmit_deadline_) {
+    retransmit_deadline_.reset();
+    on_retransmit_timeout(now);
+    if (state_ == State::closed) return;
+  }
+  if (delack_deadline_ && now >= *delack_deadline_) {
+    delack_deadline_.reset();
+    ack_now_ = true;
+  }
+  if (persist_deadline_ && now >= *persist_deadline_) {
+    persist_deadline_.reset();
+    if (snd_wnd_ == 0 && unsent() > 0) {
+      // A probe with an old sequence number, which the receiver must answer with
+      // its window (as Linux's tcp_send_probe0); unanswered probes end the connection.
+      if (persist_unanswered_ >= config_.retries) {
+        error_ = ETIMEDOUT;
+        dead_ = true;
+        events_.error = true;
+        enter_closed();
+        return;
+      }
+      ++persist_unanswered_;
+      ++info_.zero_window_probes;
+      emit(flag::ack, snd_una_ - 1, 0, 0, now);
+      persist_backoff_ = std::min(persist_backoff_ + 1, 10u);
+      persist_deadline_ = now + std::min<base::Duration>(rtt_.rto() * (1 << persist_backoff_), std::chrono::seconds(60));
+    }
+  }
+  if (config_.keepalive && state_ == State::established) {
+    const base::Instant due = keepalive_sent_ == 0 ? last_received_ + config_.keepalive_idle
+                                                   : *keepalive_deadline_;
+    if (now >= due) {
+      if (keepalive_sent_ >= config_.keepalive_count) {
+        error_ = ETIMEDOUT;
+        dead_ = true;
+        events_.error = true;
+        enter_closed();
+        return;
+      }
+      ++keepalive_sent_;
+      ++info_.keepalive_probes;
+      emit(flag::ack, snd_una_ - 1, 0, 0, now);  // RFC 9293 3.8.4: SEG.SEQ = SND.NXT-1, no data
+      keepalive_deadline_ = now + config_.keepalive_interval;
+    }
+  }
+  if (time_wait_deadline_ && now >= *time_wait_deadline_) {
+    enter_closed();
+    return;
+  }
+  if (fin_wait_2_deadline_ && now >= *fin_wait_2_deadline_ && state_ == State::fin_wait_2) {
+    enter_closed();
+    return;
+  }
+  output(now);
+}
+
+std::optional<base::Instant> Connection::next_deadline() const {
+  std::optional<base::Instant> next;
+  auto consider = [&](const std::optional<base::Instant>& t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  consider(retransmit_deadline_);
+  consider(delack_deadline_);
+  consider(persist_deadline_);
+  consider(time_wait_deadline_);
+  consider(fin_wait_2_deadline_);
+  if (config_.keepalive && state_ == State::established)
+    consider(keepalive_sent_ == 0 ? std::optional(last_received_ + config_.keepalive_idle) : keepalive_deadline_);
+  return next;
+}
+
+void Connection::enter_closed() {
+  state_ = State::closed;
+  retransmit_deadline_.reset();
+  delack_deadline_.reset();
+  persist_deadline_.reset();
+  keepalive_deadline_.reset();
+  time_wait_deadline_.reset();
+  fin_wait_2_deadline_.reset();
+  ack_now_ = false;
+  events_.closed = true;
+  events_.readable = true;
+  events_.writable = true;
+}
+
+// --- User calls -------------------------------------------------------------------
+
+void Connection::connect(base::Instant now) {
+  state_ = State::syn_sent;
+  rtt_probe_ = std::pair{iss_, now};
+  emit(flag::syn, iss_, 0, 0, now);
+  snd_nxt_ = snd_max_ = iss_ + 1;
+  arm_retransmit(now);
+}
+
+std::size_t Connection::send(base::ByteSpan data, base::Instant now) {
+  if (fin_queued_ || dead_) return 0;
+  const std::size_t n = snd_buf_.enqueue(data);
+  if (n) output(now);
+  return n;
+}
+
+std::size_t Connection::receive(base::MutByteSpan out, bool peek, base::Instant now) {
+  const std::size_t n = peek ? rcv_buf_.peek(0, out) : rcv_buf_.dequeue(out);
+  if (n > 0 && !peek && synchronized()) {
+    // A window update when reading opened the window by enough to matter
+    // (RFC 9293 3.8.6.2.2: at least min(buffer/2, MSS) beyond the advertised edge).
+    // The edge we could advertise: the free space, as far as the 16-bit window
+    // field (scaled) can say it.
+    const std::size_t advertisable = std::min<std::size_t>(rcv_buf_.free(), std::size_t{65535} << rcv_shift_);
+    const Seq edge = rcv_nxt_ + static_cast<std::uint32_t>(advertisable);
+    const std::size_t threshold = std::min<std::size_t>(rcv_buf_.capacity() / 2, 2u * snd_mss_);
+    if (edge > rcv_adv_ && static_cast<std::size_t>(edge - rcv_adv_) >= threshold && !fin_received_) {
+      ack_now_ = true;
+      output(now);
+    }
+  }
+  return n;
+}
+
+void Connection::shutdown_write(base::Instant now) {
+  if (fin_queued_ || state_ == State::closed) return;
+  fin_queued_ = true;
+  fin_seq_ = data_start() + static_cast<std::uint32_t>(snd_buf_.size());
+  // RFC 9293 3.10.4 CLOSE: ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK; in
+  // SYN-RECEIVED the FIN waits for ESTABLISHED.
+  if (state_ == State::established) state_ = State::fin_wait_1;
+  else if (state_ == State::close_wait) state_ = State::last_ack;
+  output(now);
+}
+
+void Connection::close(bool linger_zero, base::Instant now) {
+  read_closed_ = true;
+  if (state_ == State::syn_sent || state_ == State::closed) {
+    enter_closed();  // RFC 9293 3.10.4: "delete the TCB"
+    return;
+  }
+  // Linux (tcp_close): unread data, or SO_LINGER with a zero timeout, aborts the
+  // connection with a reset (RFC 9293 3.10.5 ABORT; RFC 2525 2.17).
+  if (linger_zero || !rcv_buf_.empty()) {
+    abort(now);
+    return;
+  }
+  orphan_ = true;
+  shutdown_write(now);
+  if (state_ == State::fin_wait_2) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+}
+
+void Connection::abort(base::Instant now) {
+  (void)now;
+  // RFC 9293 3.10.5: in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT "send
+  // a reset segment: <SEQ=SND.NXT><CTL=RST>".
+  if (state_ == State::syn_received || state_ == State::established || state_ == State::fin_wait_1 ||
+      state_ == State::fin_wait_2 || state_ == State::close_wait)
+    send_rst(snd_nxt_);
+  dead_ = true;
+  enter_closed();
+}
+
+}  // namespace ustack::tcp

@@ -1,0 +1,247 @@
+// One TCP connection (RFC 9293): the state machine, send and receive buffers,
+// retransmission (RFC 6298), NewReno congestion control (RFC 5681, RFC 6582),
+// window scaling, timestamps and PAWS (RFC 7323), SACK blocks as a receiver
+// (RFC 2018) and the RFC 5961 protections. Pure: it is told the time and hands
+// the segments it wants sent to its owner through an outbox.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "base/addr.h"
+#include "base/assembler.h"
+#include "base/packet.h"
+#include "base/ring_buffer.h"
+#include "base/time.h"
+#include "tcp/rtt.h"
+#include "tcp/seq.h"
+#include "wire/tcp.h"
+
+namespace ustack::tcp {
+
+enum class State {
+  closed, listen, syn_sent, syn_received, established, fin_wait_1, fin_wait_2,
+  close_wait, closing, last_ack, time_wait,
+};
+const char* to_string(State s);
+
+struct Config {
+  std::size_t rcvbuf = 131072;          // Linux tcp_rmem default
+  std::size_t sndbuf = 16384 * 4;       // Linux tcp_wmem default is 16 KiB; larger here until auto-sizing
+  std::uint8_t window_shift = 7;        // what we offer (Linux: 7 for its default tcp_rmem max)
+  bool sack = true;
+  bool timestamps = true;
+  bool window_scaling = true;
+  bool nodelay = false;                 // TCP_NODELAY
+  std::uint16_t user_mss = 0;           // TCP_MAXSEG; 0: from the route
+  base::Duration msl = std::chrono::seconds(30);          // TIME-WAIT lasts 2*MSL (Linux: 60 s)
+  base::Duration delayed_ack = std::chrono::milliseconds(40);  // Linux TCP_DELACK_MIN; RFC 9293: < 0.5 s
+  base::Duration fin_wait_2_timeout = std::chrono::seconds(60);  // Linux tcp_fin_timeout (orphans)
+  unsigned syn_retries = 6;             // Linux tcp_syn_retries
+  unsigned synack_retries = 5;          // Linux tcp_synack_retries
+  unsigned retries = 15;                // Linux tcp_retries2
+  bool keepalive = false;               // SO_KEEPALIVE
+  base::Duration keepalive_idle = std::chrono::seconds(7200);
+  base::Duration keepalive_interval = std::chrono::seconds(75);
+  unsigned keepalive_count = 9;
+  std::uint32_t initial_cwnd_segments = 10;  // RFC 6928, Linux
+  RtoConfig rto;
+};
+
+/// Counters in the manner of Linux's struct tcp_info.
+struct Info {
+  std::uint64_t segs_in = 0, segs_out = 0, data_segs_in = 0, data_segs_out = 0;
+  std::uint64_t bytes_acked = 0, bytes_received = 0, bytes_sent = 0, bytes_retrans = 0;
+  std::uint64_t retransmits_total = 0, fast_retransmits = 0, timeouts = 0;
+  std::uint64_t dup_acks_in = 0, ooo_segments = 0, challenge_acks = 0, paws_drops = 0;
+  std::uint64_t zero_window_probes = 0, keepalive_probes = 0;
+};
+
+/// What the connection reports to its owner after an event.
+struct Events {
+  bool established = false;   // the handshake completed
+  bool readable = false;      // data or end of stream became readable
+  bool writable = false;      // send space grew
+  bool error = false;         // a socket error was set (reset, timeout)
+  bool closed = false;        // the connection reached CLOSED and may be freed
+};
+
+class Connection {
+ public:
+  /// An active open: connect() sends a SYN.
+  Connection(const Config& config, base::Endpoint local, base::Endpoint remote, Seq iss,
+             std::uint16_t route_mss, std::uint32_t ts_offset);
+
+  // --- Opening -----------------------------------------------------------------
+  void connect(base::Instant now);
+  /// A passive open from a SYN that a listener accepted: enters SYN-RECEIVED and
+  /// sends the SYN-ACK (RFC 9293 3.10.7.2).
+  void accept_syn(const wire::TcpRepr& syn, base::Instant now);
+
+  // --- Events ----------------------------------------------------------------------
+  /// RFC 9293 3.10.7: SEGMENT ARRIVES, for a segment of this connection.
+  void on_segment(const wire::TcpRepr& seg, base::ByteSpan payload, base::Instant now);
+  /// Fires what is due: retransmission, delayed ACK, persist, keepalive, TIME-WAIT.
+  void on_timer(base::Instant now);
+  std::optional<base::Instant> next_deadline() const;
+
+  // --- User calls (RFC 9293 3.10.2 - 3.10.6) ---------------------------------------
+  /// Queues data; returns how much fit (0: the buffer is full).
+  std::size_t send(base::ByteSpan data, base::Instant now);
+  /// Copies received data out; with peek, leaves it.
+  std::size_t receive(base::MutByteSpan out, bool peek, base::Instant now);
+  /// No more data will be sent: a FIN follows what is queued (half-close).
+  void shutdown_write(base::Instant now);
+  /// The application will read no more (SHUT_RD): data that arrives is discarded.
+  void shutdown_read() { read_closed_ = true; }
+  /// close(): unread data or linger-zero resets (as Linux); otherwise FIN after the
+  /// queued data, and the connection finishes on its own (orphaned).
+  void close(bool linger_zero, base::Instant now);
+  /// RFC 9293 3.10.5 ABORT: sends a RST when synchronized, and becomes CLOSED.
+  void abort(base::Instant now);
+
+  // --- State for the socket layer ------------------------------------------------
+  State state() const { return state_; }
+  const base::Endpoint& local() const { return local_; }
+  const base::Endpoint& remote() const { return remote_; }
+  bool synchronized() const;
+  std::size_t readable_bytes() const { return rcv_buf_.size(); }
+  /// The peer sent FIN and all data before it has been read.
+  bool at_eof() const { return fin_received_ && rcv_buf_.empty(); }
+  bool fin_received() const { return fin_received_; }
+  std::size_t send_space() const { return snd_buf_.free(); }
+  std::size_t send_queued() const { return snd_buf_.size(); }
+  bool write_closed() const { return fin_queued_; }
+  /// errno to report once (ECONNRESET, ECONNREFUSED, ETIMEDOUT, EPIPE...); 0 if none.
+  int take_error();
+  int peek_error() const { return error_; }
+  /// The connection was reset or timed out (sends give EPIPE, receives 0/error).
+  bool dead() const { return dead_; }
+  Events take_events();
+  /// Segments retransmitted since the last call (for the stack's TcpRetransSegs).
+  std::uint64_t take_retransmits() { return std::exchange(unreported_retransmits_, 0); }
+  std::uint16_t mss() const { return snd_mss_; }
+  const Info& info() const { return info_; }
+  const RttEstimator& rtt() const { return rtt_; }
+  std::uint32_t cwnd() const { return cwnd_; }
+  std::uint32_t ssthresh() const { return ssthresh_; }
+  std::uint32_t snd_wnd() const { return snd_wnd_; }
+  std::uint32_t rcv_wnd() const;
+  /// Options the connection can change while open.
+  Config& config() { return config_; }
+  const Config& config() const { return config_; }
+
+  /// Segments ready to send (TCP header and payload, checksummed for local/remote).
+  std::vector<base::PacketBuf>& outbox() { return outbox_; }
+
+  /// The owner's handle (the stack's socket id; -1 once orphaned by close()).
+  std::int32_t owner = -1;
+
+ private:
+  // connection_input.cc
+  bool acceptable(const wire::TcpRepr& seg, std::size_t len) const;
+  void on_syn_sent(const wire::TcpRepr& seg, base::ByteSpan payload, base::Instant now);
+  bool process_ack(const wire::TcpRepr& seg, std::size_t len, base::Instant now);
+  void process_data(const wire::TcpRepr& seg, base::ByteSpan payload, base::Instant now);
+  void process_fin(base::Instant now);
+  void update_timestamps(const wire::TcpRepr& seg, std::size_t len);
+  void negotiate(const wire::TcpRepr& syn);
+  void enter_time_wait(base::Instant now);
+  void reset_by_peer(int err);
+
+  // connection_output.cc
+  void output(base::Instant now);
+  void emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size_t len, base::Instant now);
+  void send_ack(base::Instant now);
+  void send_challenge_ack(base::Instant now);
+  void send_rst(Seq seq);
+  void retransmit_first(base::Instant now);
+  void on_retransmit_timeout(base::Instant now);
+  void arm_retransmit(base::Instant now);
+  void schedule_ack(bool quick, base::Instant now);
+  std::uint16_t window_to_advertise();
+  std::uint32_t ts_now(base::Instant now) const;
+  std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt_ - snd_una_); }
+  /// Bytes of data queued but not yet sent.
+  std::size_t unsent() const;
+  void enter_closed();
+  bool fin_sent() const { return fin_queued_ && snd_nxt_ > fin_seq_; }
+  /// The sequence number of data byte 0 of snd_buf_.
+  Seq data_start() const { return snd_una_ > iss_ ? snd_una_ : iss_ + 1; }
+  std::uint16_t effective_mss() const { return static_cast<std::uint16_t>(snd_mss_ - (ts_ok_ ? 12 : 0)); }
+
+  Config config_;
+  base::Endpoint local_, remote_;
+  State state_ = State::closed;
+
+  // Send sequence space (RFC 9293 3.3.1).
+  Seq iss_, snd_una_, snd_nxt_, snd_max_, snd_wl1_, snd_wl2_;
+  std::uint32_t snd_wnd_ = 0;
+  std::uint32_t max_snd_wnd_ = 0;
+  std::uint8_t snd_shift_ = 0;       // the peer's window scale
+  std::uint16_t snd_mss_ = 536;      // RFC 9293 3.7.1 default
+  std::uint16_t route_mss_;
+  base::RingBuffer snd_buf_;         // bytes from snd_una (data only)
+  bool fin_queued_ = false;          // user asked for FIN
+  Seq fin_seq_;                      // its sequence number, fixed when queued
+  bool fin_acked_ = false;
+
+  // Receive sequence space.
+  Seq irs_, rcv_nxt_;
+  Seq rcv_adv_;                      // right edge advertised
+  std::uint8_t rcv_shift_ = 0;       // our window scale, once agreed
+  base::RingBuffer rcv_buf_;
+  base::Assembler ooo_;
+  bool fin_received_ = false;
+  std::optional<Seq> ooo_fin_;       // a FIN seen beyond a hole
+  bool read_closed_ = false;
+
+  // Options agreed.
+  bool sack_ok_ = false;
+  bool ts_ok_ = false;
+  std::uint32_t ts_offset_;
+  std::uint32_t ts_recent_ = 0;
+  Seq last_ack_sent_;
+
+  // Retransmission and congestion control.
+  RttEstimator rtt_;
+  std::optional<base::Instant> retransmit_deadline_;
+  unsigned retries_ = 0;
+  std::optional<std::pair<Seq, base::Instant>> rtt_probe_;  // timing one segment (no TS)
+  std::uint32_t cwnd_ = 0, ssthresh_ = 0xffffffffu;
+  unsigned dup_acks_ = 0;
+  bool in_recovery_ = false;
+  Seq recover_;
+  std::uint32_t bytes_acked_ca_ = 0;  // congestion avoidance byte counting
+
+  // Acknowledgments.
+  std::optional<base::Instant> delack_deadline_;
+  unsigned segs_since_ack_ = 0;
+  bool ack_now_ = false;
+  unsigned quick_acks_ = 16;         // ACK at once at the start of a connection (as Linux)
+
+  // Other timers.
+  std::optional<base::Instant> persist_deadline_;
+  unsigned persist_backoff_ = 0;
+  unsigned persist_unanswered_ = 0;
+  std::optional<Seq> last_ooo_seq_;  // the most recent out-of-order segment (first SACK block)
+  std::optional<base::Instant> keepalive_deadline_;
+  unsigned keepalive_sent_ = 0;
+  std::optional<base::Instant> time_wait_deadline_;
+  std::optional<base::Instant> fin_wait_2_deadline_;
+  base::Instant last_received_{};
+  std::optional<base::Instant> challenge_window_start_;
+  unsigned challenge_acks_in_window_ = 0;
+
+  std::uint64_t unreported_retransmits_ = 0;
+  int error_ = 0;
+  bool dead_ = false;
+  bool orphan_ = false;
+  Events events_;
+  Info info_;
+  std::vector<base::PacketBuf> outbox_;
+};
+
+}  // namespace ustack::tcp

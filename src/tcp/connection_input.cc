@@ -1,0 +1,462 @@
+// SEGMENT ARRIVES (RFC 9293 3.10.7) for an existing connection, with PAWS
+// (RFC 7323 5), the RFC 5961 checks on RST, SYN and ACK, NewReno's reaction to
+// duplicate and partial ACKs (RFC 5681 3.2, RFC 6582 3.2) and receiver SACK.
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/connection.h"
+
+namespace ustack::tcp {
+
+using wire::TcpRepr;
+namespace flag = wire::tcp_flag;
+
+namespace {
+std::size_t seg_len(const TcpRepr& seg, std::size_t payload) {
+  return payload + ((seg.flags & flag::syn) ? 1 : 0) + ((seg.flags & flag::fin) ? 1 : 0);
+}
+}  // namespace
+
+void Connection::negotiate(const TcpRepr& syn) {
+  // RFC 9293 3.7.1: without an MSS option the sender assumes 536.
+  std::uint16_t mss = syn.options.mss.value_or(536);
+  mss = std::min(mss, route_mss_);
+  if (config_.user_mss) mss = std::min(mss, config_.user_mss);
+  snd_mss_ = std::max<std::uint16_t>(mss, 64);
+  // RFC 7323 2.2: window scaling is in effect only if both sides sent the option;
+  // a shift above 14 is used as 14.
+  if (config_.window_scaling && syn.options.window_scale) {
+    snd_shift_ = std::min<std::uint8_t>(*syn.options.window_scale, 14);
+    rcv_shift_ = config_.window_shift;
+  } else {
+    snd_shift_ = rcv_shift_ = 0;
+  }
+  sack_ok_ = config_.sack && syn.options.sack_permitted;
+  ts_ok_ = config_.timestamps && syn.options.timestamps.has_value();
+  if (ts_ok_) ts_recent_ = syn.options.timestamps->value;
+}
+
+void Connection::accept_syn(const TcpRepr& syn, base::Instant now) {
+  irs_ = Seq(syn.seq);
+  rcv_nxt_ = irs_ + 1;
+  negotiate(syn);
+  // RFC 7323 2.2: "The window field in a segment where the SYN bit is set ... MUST NOT be scaled."
+  snd_wnd_ = syn.window;
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = Seq(syn.seq);
+  state_ = State::syn_received;
+  last_received_ = now;
+  emit(flag::syn | flag::ack, iss_, 0, 0, now);
+  snd_nxt_ = snd_max_ = iss_ + 1;
+  arm_retransmit(now);
+}
+
+bool Connection::acceptable(const TcpRepr& seg, std::size_t len) const {
+  // RFC 9293 3.10.7.4, the four cases of the acceptance test.
+  const Seq seq(seg.seq);
+  const std::uint32_t wnd = rcv_adv_ > rcv_nxt_ ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
+  if (len == 0) return wnd == 0 ? seq == rcv_nxt_ : in_window(seq, rcv_nxt_, rcv_nxt_ + wnd);
+  // "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+  // should be made to accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT has
+  // its ACK processed and its data trimmed away.
+  if (wnd == 0) return seq == rcv_nxt_;
+  const Seq last = seq + static_cast<std::uint32_t>(len - 1);
+  return in_window(seq, rcv_nxt_, rcv_nxt_ + wnd) || in_window(last, rcv_nxt_, rcv_nxt_ + wnd) ||
+         (seq < rcv_nxt_ && last >= rcv_nxt_ + wnd);  // covers the window (a re-sent big segment)
+}
+
+void Connection::reset_by_peer(int err) {
+  error_ = err;
+  dead_ = true;
+  events_.error = true;
+  events_.readable = true;
+  events_.writable = true;
+  enter_closed();
+}
+
+void Connection::on_syn_sent(const TcpRepr& seg, base::ByteSpan payload, base::Instant now) {
+  const bool ack = seg.flags & flag::ack;
+  // RFC 9293 3.10.7.3, first: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset
+  // (unless the RST bit is set, if so drop the segment and return)".
+  if (ack && (Seq(seg.ack) <= iss_ || Seq(seg.ack) > snd_max_)) {
+    if (!(seg.flags & flag::rst)) send_rst(Seq(seg.ack));
+    return;
+  }
+  // second: "If the ACK was acceptable then signal to the user "error: connection
+  // reset", drop the segment, enter CLOSED state". RFC 5961 3.2 adds nothing here.
+  if (seg.flags & flag::rst) {
+    if (ack) reset_by_peer(ECONNREFUSED);
+    return;
+  }
+  if (!(seg.flags & flag::syn)) return;  // "fifth, if neither ... drop the segment and return"
+  irs_ = Seq(seg.seq);
+  rcv_nxt_ = irs_ + 1;
+  negotiate(seg);
+  if (ts_ok_) update_timestamps(seg, 1);
+  if (ack) {
+    snd_una_ = Seq(seg.ack);
+    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo_reply)
+      rtt_.sample(std::chrono::milliseconds(ts_now(now) - seg.options.timestamps->echo_reply));
+    else if (retries_ == 0 && rtt_probe_)
+      rtt_.sample(now - rtt_probe_->second);  // Karn: only if the SYN was not retransmitted
+    rtt_probe_.reset();
+  }
+  if (snd_una_ > iss_) {
+    // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
+    // ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
+    state_ = State::established;
+    snd_wnd_ = seg.window;  // unscaled in a SYN
+    max_snd_wnd_ = snd_wnd_;
+    snd_wl1_ = Seq(seg.seq);
+    snd_wl2_ = Seq(seg.ack);
+    cwnd_ = config_.initial_cwnd_segments * effective_mss();
+    retransmit_deadline_.reset();
+    retries_ = 0;
+    rtt_.reset_backoff();
+    events_.established = true;
+    events_.writable = true;
+    ack_now_ = true;
+    if (!payload.empty()) process_data(seg, payload, now);
+    if (seg.flags & flag::fin) process_fin(now);
+  } else {
+    // Simultaneous open: "enter SYN-RECEIVED, form a SYN,ACK segment
+    // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it."
+    state_ = State::syn_received;
+    snd_wnd_ = seg.window;
+    snd_wl1_ = Seq(seg.seq);
+    emit(flag::syn | flag::ack, iss_, 0, 0, now);
+    arm_retransmit(now);
+  }
+}
+
+void Connection::update_timestamps(const TcpRepr& seg, std::size_t) {
+  // RFC 7323 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent then
+  // SEG.TSval is copied to TS.Recent".
+  if (!seg.options.timestamps) return;
+  const std::uint32_t val = seg.options.timestamps->value;
+  if (static_cast<std::int32_t>(val - ts_recent_) >= 0 && Seq(seg.seq) <= last_ack_sent_) ts_recent_ = val;
+}
+
+void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::Instant now) {
+  ++info_.segs_in;
+  if (!payload.empty()) ++info_.data_segs_in;
+  last_received_ = now;
+  keepalive_sent_ = 0;
+  persist_unanswered_ = 0;
+  switch (state_) {
+    case State::closed:
+    case State::listen:
+      return;  // the stack answers for CLOSED; LISTEN is not a connection here
+    case State::syn_sent:
+      on_syn_sent(seg, payload, now);
+      output(now);
+      return;
+    default:
+      break;
+  }
+  const std::size_t len = seg_len(seg, payload.size());
+  // A retransmitted SYN in SYN-RECEIVED: the SYN-ACK was lost; send it again (as Linux).
+  if (state_ == State::syn_received && (seg.flags & flag::syn) && !(seg.flags & flag::ack) &&
+      Seq(seg.seq) == irs_) {
+    emit(flag::syn | flag::ack, iss_, 0, 0, now);
+    return;
+  }
+  // RFC 7323 5.3 R1, PAWS: "If there is a Timestamps option in the arriving segment,
+  // SEG.TSval < TS.Recent, TS.Recent is valid, and if the RST bit is not set, then
+  // treat the arriving segment as not acceptable".
+  if (ts_ok_ && seg.options.timestamps && !(seg.flags & flag::rst) &&
+      static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) < 0) {
+    ++info_.paws_drops;
+    send_ack(now);
+    return;
+  }
+  // first: check sequence number. "If an incoming segment is not acceptable, an
+  // acknowledgment should be sent in reply (unless the RST bit is set ...)".
+  if (!acceptable(seg, len)) {
+    if (!(seg.flags & flag::rst)) send_ack(now);
+    return;
+  }
+  // second: check the RST bit, with RFC 5961 3.2: "If the RST bit is set and the
+  // sequence number exactly matches the next expected sequence number (RCV.NXT),
+  // then TCP MUST reset the connection ... Otherwise (the sequence number does not
+  // exactly match RCV.NXT), TCP MUST send an ACK (challenge ACK)".
+  if (seg.flags & flag::rst) {
+    if (Seq(seg.seq) != rcv_nxt_) {
+      send_challenge_ack(now);
+      return;
+    }
+    switch (state_) {
+      case State::syn_received:
+        // A passive open returns to LISTEN (the stack drops this embryo); an active
+        // one (simultaneous open) is refused.
+        reset_by_peer(owner >= 0 && !orphan_ ? ECONNREFUSED : 0);
+        return;
+      case State::established: case State::fin_wait_1: case State::fin_wait_2: case State::close_wait:
+        reset_by_peer(ECONNRESET);
+        return;
+      default:  // CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete the TCB"
+        enter_closed();
+        return;
+    }
+  }
+  // fourth: check the SYN bit. RFC 5961 4.2: in synchronized states, "the TCP MUST
+  // send an ACK (challenge ACK) to the remote peer" and drop the segment.
+  if (seg.flags & flag::syn) {
+    send_challenge_ack(now);
+    return;
+  }
+  // fifth: "if the ACK bit is off, drop the segment and return".
+  if (!(seg.flags & flag::ack)) return;
+  if (ts_ok_) update_timestamps(seg, len);
+  if (state_ == State::syn_received) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state ... If the
+    // segment acknowledgment is not acceptable, form a reset segment
+    // <SEQ=SEG.ACK><CTL=RST> and send it."
+    if (!(snd_una_ < Seq(seg.ack) && Seq(seg.ack) <= snd_max_)) {
+      send_rst(Seq(seg.ack));
+      return;
+    }
+    state_ = State::established;
+    snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_shift_;
+    max_snd_wnd_ = snd_wnd_;
+    snd_wl1_ = Seq(seg.seq);
+    snd_wl2_ = Seq(seg.ack);
+    cwnd_ = config_.initial_cwnd_segments * effective_mss();
+    events_.established = true;
+    events_.writable = true;
+    if (fin_queued_) state_ = State::fin_wait_1;  // close() came before the handshake ended
+  }
+  if (!process_ack(seg, len, now)) return;
+  // seventh: process the segment text in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
+  if (!payload.empty()) {
+    if (state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2) {
+      process_data(seg, payload, now);
+      if (state_ == State::closed) return;  // data on an orphan: reset
+    }
+  }
+  // eighth: check the FIN bit (at its place in the sequence).
+  if (seg.flags & flag::fin) {
+    const Seq fin_at = Seq(seg.seq) + static_cast<std::uint32_t>(payload.size());
+    if (fin_at == rcv_nxt_) process_fin(now);
+    else if (fin_at > rcv_nxt_) ooo_fin_ = fin_at;
+    else if (state_ == State::time_wait || fin_received_) {
+      // A retransmitted FIN: acknowledge it; in TIME-WAIT restart the 2 MSL timeout.
+      ack_now_ = true;
+      if (state_ == State::time_wait) time_wait_deadline_ = now + 2 * config_.msl;
+    }
+  }
+  output(now);
+}
+
+bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant now) {
+  const Seq ack(seg.ack);
+  // RFC 5961 5.2: acceptable only if SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT;
+  // otherwise discard and send an ACK. (RFC 9293: an ACK for something not yet
+  // sent gets an ACK and is dropped.)
+  if (ack > snd_max_ || ack < snd_una_ - std::max<std::uint32_t>(max_snd_wnd_, 1)) {
+    send_ack(now);
+    return false;
+  }
+  const std::uint32_t wnd = static_cast<std::uint32_t>(seg.window) << snd_shift_;
+  if (ack > snd_una_) {
+    std::uint32_t acked = static_cast<std::uint32_t>(ack - snd_una_);
+    // The data bytes acked: the sequence space counts our SYN and FIN too.
+    std::uint32_t data_acked = acked;
+    if (snd_una_ == iss_) --data_acked;  // SYN
+    if (fin_queued_ && ack > fin_seq_) {
+      --data_acked;  // FIN
+      fin_acked_ = true;
+    }
+    snd_buf_.discard(data_acked);
+    info_.bytes_acked += data_acked;
+    // RTT: timestamps give an unambiguous sample (RFC 7323 4.1); otherwise the
+    // timed segment, which Karn's rule voids on retransmission (RFC 6298 3).
+    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo_reply) {
+      const auto ms = static_cast<std::int32_t>(ts_now(now) - seg.options.timestamps->echo_reply);
+      if (ms >= 0) rtt_.sample(std::chrono::milliseconds(ms));
+    } else if (rtt_probe_ && ack > rtt_probe_->first) {
+      rtt_.sample(now - rtt_probe_->second);
+      rtt_probe_.reset();
+    }
+    snd_una_ = ack;
+    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    retries_ = 0;
+    rtt_.reset_backoff();
+    // Congestion control (RFC 5681 3.1; RFC 6582 3.2 steps 3 and 4).
+    if (in_recovery_) {
+      if (ack >= recover_) {
+        // Full acknowledgment: "Set cwnd to min(ssthresh, max(FlightSize, SMSS) + SMSS)".
+        in_recovery_ = false;
+        cwnd_ = std::min(ssthresh_, std::max<std::uint32_t>(flight_size(), effective_mss()) + effective_mss());
+      } else {
+        // Partial acknowledgment: retransmit the first unacknowledged segment and
+        // "deflate the congestion window by the amount of new data acknowledged ...
+        // then add back SMSS bytes".
+        retransmit_first(now);
+        cwnd_ = (cwnd_ > acked ? cwnd_ - acked : 0) + effective_mss();
+      }
+    } else if (cwnd_ < ssthresh_) {
+      cwnd_ += std::min<std::uint32_t>(acked, effective_mss());  // slow start
+    } else {
+      bytes_acked_ca_ += acked;  // congestion avoidance: one SMSS per cwnd acked
+      if (bytes_acked_ca_ >= cwnd_) {
+        bytes_acked_ca_ -= cwnd_;
+        cwnd_ += effective_mss();
+      }
+    }
+    dup_acks_ = 0;
+    // RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart it.
+    if (snd_una_ == snd_max_) retransmit_deadline_.reset();
+    else arm_retransmit(now);
+    events_.writable = true;
+  } else if (ack == snd_una_ && len == 0 && wnd == snd_wnd_ && snd_max_ > snd_una_ &&
+             !(seg.flags & (flag::syn | flag::fin))) {
+    // RFC 5681 2: a duplicate acknowledgment.
+    ++info_.dup_acks_in;
+    ++dup_acks_;
+    if (!in_recovery_ && dup_acks_ == 3 && (snd_una_ - 1 >= recover_ || recover_ == iss_)) {
+      // RFC 6582 3.2 step 2 (and RFC 5681 3.2): ssthresh = max(FlightSize/2, 2*SMSS),
+      // retransmit the lost segment, cwnd = ssthresh + 3*SMSS.
+      in_recovery_ = true;
+      recover_ = snd_max_;
+      ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * effective_mss());
+      ++info_.fast_retransmits;
+      retransmit_first(now);
+      cwnd_ = ssthresh_ + 3u * effective_mss();
+    } else if (in_recovery_) {
+      cwnd_ += effective_mss();  // step 3: inflate for each further duplicate
+    }
+  }
+  // RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
+  // updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),
+  // set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
+  if (snd_wl1_ < Seq(seg.seq) || (snd_wl1_ == Seq(seg.seq) && snd_wl2_ <= ack)) {
+    const bool opened = snd_wnd_ == 0 && wnd > 0;
+    snd_wnd_ = wnd;
+    max_snd_wnd_ = std::max(max_snd_wnd_, wnd);
+    snd_wl1_ = Seq(seg.seq);
+    snd_wl2_ = ack;
+    if (opened) {
+      persist_deadline_.reset();
+      persist_backoff_ = 0;
+      events_.writable = true;
+    }
+  }
+  // Our FIN acknowledged: the state moves on.
+  if (fin_acked_) {
+    switch (state_) {
+      case State::fin_wait_1:
+        state_ = State::fin_wait_2;
+        if (orphan_) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+        break;
+      case State::closing:
+        enter_time_wait(now);
+        ack_now_ = false;  // the ACK of our FIN needs no answer
+        return false;
+      case State::last_ack:
+        enter_closed();
+        return false;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::Instant now) {
+  if (orphan_) {
+    // Data for a socket the application closed: Linux answers with a reset.
+    send_rst(snd_nxt_);
+    reset_by_peer(0);
+    return;
+  }
+  Seq seq = Seq(seg.seq) + ((seg.flags & flag::syn) ? 1u : 0u);
+  // Trim what we already have (the segment may straddle RCV.NXT).
+  if (seq < rcv_nxt_) {
+    const auto skip = static_cast<std::size_t>(rcv_nxt_ - seq);
+    if (skip >= payload.size()) {
+      ack_now_ = true;  // a pure duplicate: acknowledge at once (RFC 5681 4.2)
+      return;
+    }
+    payload = payload.subspan(skip);
+    seq = rcv_nxt_;
+  }
+  const auto offset = static_cast<std::size_t>(seq - rcv_nxt_);
+  if (read_closed_) {
+    // SHUT_RD: accepted and acknowledged, but nobody will read it.
+    if (offset == 0) {
+      rcv_nxt_ += static_cast<std::uint32_t>(payload.size());
+      info_.bytes_received += payload.size();
+    }
+    schedule_ack(false, now);
+    return;
+  }
+  const std::size_t written = rcv_buf_.write_at(offset, payload);
+  if (written == 0) {
+    ack_now_ = true;  // beyond our buffer: tell the peer where we are
+    return;
+  }
+  const bool had_holes = !ooo_.empty();
+  if (!ooo_.add(offset, written)) {
+    ack_now_ = true;  // too many holes to track: drop it, the peer will resend
+    return;
+  }
+  const std::size_t ready = ooo_.remove_front();
+  if (ready > 0) {
+    rcv_buf_.commit(ready);
+    rcv_nxt_ += static_cast<std::uint32_t>(ready);
+    info_.bytes_received += ready;
+    events_.readable = true;
+  }
+  if (offset > 0) {
+    // Out of order: "an immediate duplicate ACK" (RFC 5681 4.2), with SACK blocks.
+    ++info_.ooo_segments;
+    last_ooo_seq_ = seq;
+    ack_now_ = true;
+  } else {
+    ++segs_since_ack_;
+    // RFC 5681 4.2: an ACK at once when a segment fills a hole; otherwise at least
+    // every second full-sized segment (RFC 9293 3.8.6.3), else within the delay.
+    schedule_ack(had_holes, now);
+  }
+  if (ooo_fin_ && *ooo_fin_ == rcv_nxt_) process_fin(now);
+}
+
+void Connection::process_fin(base::Instant now) {
+  // RFC 9293 3.10.7.4 eighth: "advance RCV.NXT over the FIN, and send an
+  // acknowledgment for the FIN".
+  if (fin_received_) return;
+  fin_received_ = true;
+  ooo_fin_.reset();
+  rcv_nxt_ += 1;
+  ack_now_ = true;
+  events_.readable = true;
+  switch (state_) {
+    case State::syn_received:
+    case State::established:
+      state_ = State::close_wait;
+      break;
+    case State::fin_wait_1:
+      // "If our FIN has been ACKed ... enter TIME-WAIT ... otherwise, enter CLOSING".
+      if (fin_acked_) enter_time_wait(now);
+      else state_ = State::closing;
+      break;
+    case State::fin_wait_2:
+      enter_time_wait(now);
+      break;
+    default:
+      break;
+  }
+}
+
+void Connection::enter_time_wait(base::Instant now) {
+  state_ = State::time_wait;
+  time_wait_deadline_ = now + 2 * config_.msl;
+  retransmit_deadline_.reset();
+  persist_deadline_.reset();
+  keepalive_deadline_.reset();
+  fin_wait_2_deadline_.reset();
+  ack_now_ = true;
+}
+
+}  // namespace ustack::tcp
