@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <set>
 #include <memory>
 #include <unordered_map>
 #include <optional>
@@ -305,6 +306,8 @@ class Stack {
   std::unordered_map<std::uint16_t, std::vector<SocketId>> tcp_bound_;      // every bound TCP socket, by port
   std::unordered_map<std::uint16_t, std::size_t> tcp_port_users_;          // live connections per local port
   std::vector<std::unique_ptr<tcp::Connection>> tcp_orphans_;             // closed by the application, finishing
+  std::set<std::pair<base::Instant, tcp::Connection*>> tcp_timers_;       // each live connection by its next deadline
+  void tcp_refile(tcp::Connection& c);
   std::vector<base::Byte> rx_buffer_;
 };
 

@@ -37,7 +37,19 @@ void Stack::tcp_demux_insert(tcp::Connection& c) {
   ++tcp_port_users_[c.local().port];
 }
 
+void Stack::tcp_refile(tcp::Connection& c) {
+  const auto next = c.next_deadline();
+  if (next == c.filed_deadline) return;
+  if (c.filed_deadline) tcp_timers_.erase({*c.filed_deadline, &c});
+  c.filed_deadline = next;
+  if (next) tcp_timers_.insert({*next, &c});
+}
+
 void Stack::tcp_demux_erase(const tcp::Connection& c) {
+  if (c.filed_deadline) {
+    tcp_timers_.erase({*c.filed_deadline, const_cast<tcp::Connection*>(&c)});
+    const_cast<tcp::Connection&>(c).filed_deadline.reset();
+  }
   auto it = tcp_demux_.find(key_of(c));
   if (it == tcp_demux_.end() || it->second != &c) return;
   tcp_demux_.erase(it);
@@ -132,7 +144,8 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
     // RFC 6191: a SYN for a connection in TIME-WAIT may open a new incarnation when
     // its timestamp (or, without timestamps, its sequence number) is newer.
     const bool new_syn = (seg->flags & flag::syn) && !(seg->flags & (flag::ack | flag::rst));
-    if (!(c.state() == tcp::State::time_wait && new_syn && tcp_listener_for(ip.dst(), seg->dst_port))) {
+    if (!(c.state() == tcp::State::time_wait && new_syn && c.syn_may_reuse(*seg) &&
+          tcp_listener_for(ip.dst(), seg->dst_port))) {
       c.on_segment(*seg, payload, now_);
       tcp_after(c);
       return;
@@ -214,6 +227,7 @@ void Stack::tcp_after(tcp::Connection& c) {
   }
   c.outbox().clear();
   counters_.TcpRetransSegs += c.take_retransmits();
+  if (c.state() != tcp::State::closed) tcp_refile(c);
   const tcp::Events ev = c.take_events();
   if (ev.error) {
     const int err = c.peek_error();
@@ -260,24 +274,24 @@ void Stack::tcp_after(tcp::Connection& c) {
 }
 
 void Stack::tcp_poll_timers() {
+  // Take what is due first: handling one may refile or free another.
   std::vector<tcp::Connection*> due;
-  for (auto& [key, c] : tcp_demux_) {
-    auto d = c->next_deadline();
-    if (d && *d <= now_) due.push_back(c);
+  while (!tcp_timers_.empty() && tcp_timers_.begin()->first <= now_) {
+    tcp::Connection* c = tcp_timers_.begin()->second;
+    tcp_timers_.erase(tcp_timers_.begin());
+    c->filed_deadline.reset();
+    due.push_back(c);
   }
   for (tcp::Connection* c : due) {
+    if (!tcp_demux_.contains(key_of(*c))) continue;  // freed by an earlier one
     c->on_timer(now_);
     tcp_after(*c);
   }
 }
 
 std::optional<base::Instant> Stack::tcp_next_deadline() const {
-  std::optional<base::Instant> next;
-  for (const auto& [key, c] : tcp_demux_) {
-    auto d = c->next_deadline();
-    if (d && (!next || *d < *next)) next = d;
-  }
-  return next;
+  if (tcp_timers_.empty()) return std::nullopt;
+  return tcp_timers_.begin()->first;
 }
 
 // --- Socket calls ----------------------------------------------------------------------
@@ -491,7 +505,10 @@ Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, 
   if (level == SOL_SOCKET) {
     switch (name) {
       case SO_REUSEADDR: s.reuse_addr = value != 0; return {};
-      case SO_KEEPALIVE: cfg.keepalive = s.config.keepalive = value != 0; return {};
+      case SO_KEEPALIVE:
+        cfg.keepalive = s.config.keepalive = value != 0;
+        if (s.conn) tcp_after(*s.conn);  // the keepalive deadline moved
+        return {};
       default: return Errc::protocol_option;
     }
   }
@@ -512,6 +529,7 @@ Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, 
     case TCP_KEEPIDLE:
       if (value < 1 || value > 32767) return Errc::invalid;
       cfg.keepalive_idle = s.config.keepalive_idle = std::chrono::seconds(value);
+      if (s.conn) tcp_after(*s.conn);
       return {};
     case TCP_KEEPINTVL:
       if (value < 1 || value > 32767) return Errc::invalid;

@@ -129,6 +129,10 @@ class Connection {
   std::uint32_t ssthresh() const { return ssthresh_; }
   std::uint32_t snd_wnd() const { return snd_wnd_; }
   std::uint32_t rcv_wnd() const;
+  /// RFC 6191: may a SYN for this connection's pair, now in TIME-WAIT, open a new
+  /// incarnation? Yes when its timestamp is newer than TS.Recent, or (without
+  /// timestamps) when its sequence number is beyond RCV.NXT.
+  bool syn_may_reuse(const wire::TcpRepr& syn) const;
   /// Options the connection can change while open.
   Config& config() { return config_; }
   const Config& config() const { return config_; }
@@ -138,6 +142,8 @@ class Connection {
 
   /// The owner's handle (the stack's socket id; -1 once orphaned by close()).
   std::int32_t owner = -1;
+  /// Where the owner has filed this connection in its timer queue (owner-managed).
+  std::optional<base::Instant> filed_deadline;
 
  private:
   // connection_input.cc

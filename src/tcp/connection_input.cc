@@ -154,6 +154,21 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
     default:
       break;
   }
+  // Simultaneous open (RFC 9293 Figure 8): in SYN-RECEIVED the peer's SYN-ACK
+  // repeats the SYN we have already taken; what is new in it is the ACK of ours.
+  if (state_ == State::syn_received && (seg.flags & flag::syn) && (seg.flags & flag::ack) &&
+      Seq(seg.seq) == irs_) {
+    TcpRepr ack = seg;
+    ack.flags = static_cast<std::uint8_t>(seg.flags & ~flag::syn);
+    ack.seq = (irs_ + 1).value();
+    on_segment(ack, payload, now);
+    // The repeated SYN is old data: Linux (tcp_data_queue) acknowledges it at once.
+    if (synchronized()) {
+      ack_now_ = true;
+      output(now);
+    }
+    return;
+  }
   const std::size_t len = seg_len(seg, payload.size());
   // A retransmitted SYN in SYN-RECEIVED: the SYN-ACK was lost; send it again (as Linux).
   if (state_ == State::syn_received && (seg.flags & flag::syn) && !(seg.flags & flag::ack) &&
@@ -447,6 +462,12 @@ void Connection::process_fin(base::Instant now) {
     default:
       break;
   }
+}
+
+bool Connection::syn_may_reuse(const TcpRepr& syn) const {
+  if (ts_ok_ && syn.options.timestamps)
+    return static_cast<std::int32_t>(syn.options.timestamps->value - ts_recent_) > 0;
+  return Seq(syn.seq) > rcv_nxt_;
 }
 
 void Connection::enter_time_wait(base::Instant now) {

@@ -146,3 +146,75 @@ INSTANTIATE_TEST_SUITE_P(Seeds, TcpSimImpaired, ::testing::Values(1, 2, 3, 4));
 
 }  // namespace
 }  // namespace ustack
+
+namespace ustack {
+namespace {
+
+TEST(TcpSim, SimultaneousOpenEstablishesBothSides) {
+  // RFC 9293 3.5, Figure 8: both ends send SYN at once; each goes SYN-SENT ->
+  // SYN-RECEIVED -> ESTABLISHED.
+  Pair p(5);
+  auto ca = *p.a->socket(AF_INET, SOCK_STREAM, 0);
+  auto cb = *p.b->socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(p.a->bind(ca, {Ipv4Addr::any(), 5000}).ok());
+  ASSERT_TRUE(p.b->bind(cb, {Ipv4Addr::any(), 6000}).ok());
+  EXPECT_EQ(p.a->connect(ca, base::Endpoint{Ipv4Addr(198, 18, 0, 2), 6000}).error(), base::Errc::in_progress);
+  EXPECT_EQ(p.b->connect(cb, base::Endpoint{Ipv4Addr(198, 18, 0, 1), 5000}).error(), base::Errc::in_progress);
+  ASSERT_TRUE(p.world.run_until([&] {
+    return (p.a->readiness(ca) & POLLOUT) && (p.b->readiness(cb) & POLLOUT);
+  }, 10s));
+  EXPECT_EQ(*p.a->get_option(ca, SOL_SOCKET, SO_ERROR), 0);
+  EXPECT_EQ(*p.b->get_option(cb, SOL_SOCKET, SO_ERROR), 0);
+  const auto data = pattern(10000, 9);
+  EXPECT_TRUE(transfer(p, *p.a, ca, *p.b, cb, data, 10s) == data);
+}
+
+TEST(TcpSim, HalfCloseLetsThePeerKeepSending) {
+  // RFC 9293 3.6: after our FIN the connection still carries the peer's data.
+  Pair p(6);
+  auto [c, s] = open(p, 8080);
+  ASSERT_TRUE(p.a->shutdown(c, SHUT_WR).ok());
+  std::vector<base::Byte> buf(64);
+  ASSERT_TRUE(p.world.run_until([&] {
+    auto r = p.b->recv_from(s, buf, 0);
+    return r && r->copied == 0;  // the server reads the end of the stream
+  }, 5s));
+  const auto data = pattern(200000, 3);
+  EXPECT_TRUE(transfer(p, *p.b, s, *p.a, c, data, 30s) == data);
+  EXPECT_EQ(p.a->send_to(c, base::as_bytes("x", 1), nullptr, MSG_NOSIGNAL).error(), base::Errc::pipe);
+}
+
+TEST(TcpSim, SynForAPairInTimeWaitOpensANewIncarnationWhenItsTimestampIsNewer) {
+  // RFC 6191: the server closed first and holds the pair in TIME-WAIT; the
+  // client's new SYN from the same port carries a newer timestamp and is accepted.
+  Pair p(7);
+  auto l = *p.b->socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(p.b->bind(l, {Ipv4Addr::any(), 8080}).ok());
+  ASSERT_TRUE(p.b->listen(l, 4).ok());
+  auto connect_from = [&](std::uint16_t port) {
+    auto c = *p.a->socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_TRUE(p.a->set_option(c, SOL_SOCKET, SO_REUSEADDR, 1).ok());
+    EXPECT_TRUE(p.a->bind(c, {Ipv4Addr::any(), port}).ok());
+    (void)p.a->connect(c, base::Endpoint{Ipv4Addr(198, 18, 0, 2), 8080});
+    std::optional<SocketId> s;
+    EXPECT_TRUE(p.world.run_until([&] {
+      if (!s) if (auto r = p.b->accept(l, nullptr)) s = *r;
+      return s && (p.a->readiness(c) & POLLOUT);
+    }, 10s));
+    return std::pair{c, s.value_or(-1)};
+  };
+  auto [c1, s1] = connect_from(40000);
+  ASSERT_GE(s1, 0);
+  ASSERT_TRUE(p.b->close(s1).ok());  // the server closes first: it will hold TIME-WAIT
+  std::vector<base::Byte> buf(16);
+  ASSERT_TRUE(p.world.run_until([&] { auto r = p.a->recv_from(c1, buf, 0); return r && r->copied == 0; }, 5s));
+  ASSERT_TRUE(p.a->close(c1).ok());
+  p.world.run_for(2s);  // well inside 2*MSL (60 s)
+  auto [c2, s2] = connect_from(40000);
+  EXPECT_GE(s2, 0);
+  EXPECT_EQ(p.b->counters().TcpTimeWaitReused, 1u);
+  EXPECT_EQ(*p.a->get_option(c2, SOL_SOCKET, SO_ERROR), 0);
+}
+
+}  // namespace
+}  // namespace ustack
