@@ -1,7 +1,9 @@
-// `ustack nc`: netcat over ustack. UDP today (-u); TCP comes with the TCP issue.
-// Standard input goes to the socket (one datagram per read), the socket to
-// standard output. After standard input ends, it waits -w seconds of quiet for
-// replies, then exits.
+// `ustack nc`: netcat over ustack, TCP by default, UDP with -u.
+// TCP: connect (or -l: accept one connection), standard input to the socket and
+// the socket to standard output; when standard input ends the sending side is
+// shut down (as OpenBSD nc -N), and nc exits when the peer closes.
+// UDP: one datagram per read; after standard input ends it waits -w seconds of
+// quiet for replies, then exits.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -10,7 +12,9 @@
 #include <csignal>
 #include <optional>
 #include <cstdio>
+#include <cstring>
 #include <thread>
+#include <vector>
 
 #include "cli.h"
 #include "base/addr.h"
@@ -27,11 +31,97 @@ struct NcOptions {
   std::vector<std::string> args;  // [HOST] PORT
 };
 
-int run_nc(const NcOptions& o) {
-  if (!o.udp) {
-    std::fprintf(stderr, "ustack nc: TCP is not available yet (it arrives with ustack's TCP); use -u\n");
-    return 2;
+constexpr std::size_t kTcpBuffer = 64 * 1024;
+
+/// The TCP session once connected: stdin -> socket (then SHUT_WR), socket -> stdout.
+int tcp_session(int fd) {
+  std::atomic<bool> input_done{false};
+  std::atomic<int> status{0};
+  std::thread reader([&] {
+    std::vector<char> buf(kTcpBuffer);
+    while (true) {
+      const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      // A blocking stream send returns once every byte is queued.
+      if (ustack_send(fd, buf.data(), static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
+        if (errno != EPIPE && errno != ECONNRESET) std::fprintf(stderr, "ustack nc: send: %s\n", std::strerror(errno));
+        status = 1;
+        break;
+      }
+    }
+    ustack_shutdown(fd, SHUT_WR);  // the peer reads end of stream
+    input_done = true;
+  });
+  std::vector<char> buf(kTcpBuffer);
+  while (!stop_requested()) {
+    pollfd p{fd, POLLIN, 0};
+    if (ustack_poll(&p, 1, 200) <= 0) continue;  // wake now and then to see a stop signal
+    const ssize_t n = ustack_recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n == 0) break;  // the peer closed
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      std::fprintf(stderr, "ustack nc: recv: %s\n", std::strerror(errno));
+      status = 1;
+      break;
+    }
+    for (ssize_t off = 0; off < n;) {
+      const ssize_t w = ::write(STDOUT_FILENO, buf.data() + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        status = 1;
+        break;
+      }
+      off += w;
+    }
   }
+  if (!input_done) {
+    // The reader may be blocked in read(2) on standard input; the peer is done.
+    ustack_close(fd);
+    reader.detach();
+    std::fflush(stdout);
+    std::_Exit(status);
+  }
+  reader.join();
+  ustack_close(fd);
+  return status;
+}
+
+int run_tcp(const sockaddr_in& sa, bool listen) {
+  int fd = ustack_socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    std::fprintf(stderr, "ustack nc: socket: %s\n", std::strerror(errno));
+    return 1;
+  }
+  if (listen) {
+    const int one = 1;
+    ustack_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ustack_bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0 || ustack_listen(fd, 1) < 0) {
+      std::fprintf(stderr, "ustack nc: listen: %s\n", std::strerror(errno));
+      return 1;
+    }
+    // Accept one connection, waking now and then to see a stop signal.
+    int conn = -1;
+    while (conn < 0) {
+      if (stop_requested()) return 1;
+      pollfd p{fd, POLLIN, 0};
+      if (ustack_poll(&p, 1, 200) <= 0) continue;
+      conn = ustack_accept(fd, nullptr, nullptr);
+      if (conn < 0 && errno != EAGAIN && errno != ECONNABORTED) {
+        std::fprintf(stderr, "ustack nc: accept: %s\n", std::strerror(errno));
+        return 1;
+      }
+    }
+    ustack_close(fd);  // one connection, as nc -l
+    fd = conn;
+  } else if (ustack_connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0) {
+    std::fprintf(stderr, "ustack nc: connect: %s\n", std::strerror(errno));
+    return 1;
+  }
+  return tcp_session(fd);
+}
+
+int run_nc(const NcOptions& o) {
   std::string host_arg, port_arg;
   if (o.args.size() == 1 && o.listen) port_arg = o.args[0];
   else if (o.args.size() == 2) { host_arg = o.args[0]; port_arg = o.args[1]; }
@@ -59,11 +149,12 @@ int run_nc(const NcOptions& o) {
     std::fprintf(stderr, "ustack nc: %s\n", host.error().c_str());
     return 2;
   }
-  const int fd = ustack_socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<std::uint16_t>(port));
   sa.sin_addr.s_addr = htonl(addr ? addr->value() : 0);
+  if (!o.udp) return run_tcp(sa, o.listen);
+  const int fd = ustack_socket(AF_INET, SOCK_DGRAM, 0);
   if (o.listen) {
     if (ustack_bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
       std::fprintf(stderr, "ustack nc: bind: %s\n", std::strerror(errno));
@@ -134,11 +225,11 @@ int run_nc(const NcOptions& o) {
 
 void register_nc(CLI::App& app) {
   auto o = std::make_shared<NcOptions>();
-  auto* cmd = app.add_subcommand("nc", "netcat over ustack (UDP with -u)");
+  auto* cmd = app.add_subcommand("nc", "netcat over ustack: TCP (half-close when standard input ends), or UDP with -u");
   add_attach_options(*cmd, o->host);
-  cmd->add_flag("-l", o->listen, "Listen for a peer instead of connecting");
+  cmd->add_flag("-l", o->listen, "Listen for a peer (TCP: accept one connection) instead of connecting");
   cmd->add_flag("-u", o->udp, "UDP");
-  cmd->add_option("-w", o->idle_wait, "After standard input ends, exit after this many quiet seconds (default 2)");
+  cmd->add_option("-w", o->idle_wait, "UDP: after standard input ends, exit after this many quiet seconds (default 2)");
   cmd->add_option("args", o->args, "[HOST] PORT");
   cmd->callback([o] { std::exit(run_nc(*o)); });
 }

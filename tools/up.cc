@@ -1,4 +1,6 @@
-// `ustack up`: a host on a TAP/TUN that answers ARP and ping and serves UDP echo (port 7).
+// `ustack up`: a host on a TAP/TUN that answers ARP and ping, serves UDP echo
+// (port 7) and, over TCP, echo (7), discard (9), chargen (19) and HTTP/1.1 (80)
+// with the servers of src/apps/ (the same code runs on Linux's sockets).
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "apps/server.h"
 #include "cli.h"
 #include "runtime/runtime.h"
 #include "stack/stack.h"
@@ -21,6 +24,7 @@ struct UpOptions {
   HostOptions host;
   bool verbose = false;
   bool stats_on_exit = false;
+  std::string www;  // HTTP document root; empty: built-in pages
 };
 
 /// RFC 862 echo over UDP, written against the Berkeley API like any program.
@@ -57,13 +61,30 @@ int run_up(const UpOptions& o) {
   }
   std::atomic<bool> stop{false};
   std::thread echo([&] { udp_echo(fd, stop); });
-  std::printf("ustack: ready on %s (udp echo on port 7)\n", (*host)->describe().c_str());
+  std::vector<std::unique_ptr<apps::Server>> servers;
+  std::string services = "udp echo 7";
+  for (auto service : {apps::Service::echo, apps::Service::discard, apps::Service::chargen, apps::Service::http}) {
+    apps::ServerConfig config;
+    config.service = service;
+    config.port = apps::default_port(service);
+    config.http.www_root = o.www;
+    std::string error;
+    auto server = apps::Server::start(apps::ustack_calls(), config, &error);
+    if (!server) {
+      std::fprintf(stderr, "ustack up: no tcp %s\n", error.c_str());
+      continue;
+    }
+    services += std::string(", tcp ") + apps::service_name(service) + " " + std::to_string(config.port);
+    servers.push_back(std::move(server));
+  }
+  std::printf("ustack: ready on %s (%s)\n", (*host)->describe().c_str(), services.c_str());
   std::fflush(stdout);
 
   const int sig = wait_for_stop_signal();
   stop = true;
   ustack_close(fd);  // wakes the echo thread
   echo.join();
+  servers.clear();
   if (o.stats_on_exit) {
     (*host)->runtime().call([](stack::Stack& s) {
       s.counters().for_each([](std::string_view name, std::uint64_t v) {
@@ -82,9 +103,12 @@ int run_up(const UpOptions& o) {
 
 void register_up(CLI::App& app) {
   auto opts = std::make_shared<UpOptions>();
-  auto* cmd = app.add_subcommand("up", "Run a host: answer ARP and ping, serve UDP echo on port 7");
+  auto* cmd = app.add_subcommand(
+      "up", "Run a host: answer ARP and ping; serve UDP echo (7), TCP echo (7), discard (9), chargen (19), HTTP (80)");
   add_attach_options(*cmd, opts->host);
   cmd->add_flag("-v,--verbose", opts->verbose, "Log what the stack does");
+  cmd->add_option("--www", opts->www, "Serve the files under this directory over HTTP (default: built-in pages)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--stats-on-exit", opts->stats_on_exit, "Print every counter (name value) when stopping");
   cmd->callback([opts] { std::exit(run_up(*opts)); });
 }
