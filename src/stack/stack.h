@@ -155,6 +155,8 @@ class Stack {
   void take_changed(std::vector<SocketId>& out);
 
   const Counters& counters() const { return counters_; }
+  /// One line per TCP connection (the socket pair and Connection::describe()).
+  std::vector<std::string> tcp_describe() const;
   const base::Logger& logger() const { return config_.logger; }
 
  private:

@@ -294,6 +294,13 @@ std::optional<base::Instant> Stack::tcp_next_deadline() const {
   return tcp_timers_.begin()->first;
 }
 
+std::vector<std::string> Stack::tcp_describe() const {
+  std::vector<std::string> out;
+  for (const auto& [key, c] : tcp_demux_)
+    out.push_back(c->local().to_string() + " " + c->remote().to_string() + " " + c->describe(now_));
+  return out;
+}
+
 // --- Socket calls ----------------------------------------------------------------------
 
 Status Stack::listen(SocketId id, int backlog) {

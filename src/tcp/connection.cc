@@ -36,11 +36,27 @@ Connection::Connection(const Config& config, base::Endpoint local, base::Endpoin
       snd_nxt_(iss),
       snd_max_(iss),
       route_mss_(route_mss),
-      snd_buf_(config.sndbuf),
-      rcv_buf_(config.rcvbuf),
+      snd_buf_(0),
+      rcv_buf_(0),
       ts_offset_(ts_offset),
       rtt_(config.rto),
       recover_(iss) {}
+
+std::string Connection::describe(base::Instant now) const {
+  auto ms = [&](const std::optional<base::Instant>& t) {
+    return t ? std::to_string(base::to_millis(*t - now)) + "ms" : std::string("-");
+  };
+  return std::string(to_string(state_)) + " una=" + std::to_string(snd_una_ - iss_) +
+         " nxt=" + std::to_string(snd_nxt_ - iss_) + " max=" + std::to_string(snd_max_ - iss_) +
+         " sndbuf=" + std::to_string(snd_buf_.size()) + " snd_wnd=" + std::to_string(snd_wnd_) +
+         " cwnd=" + std::to_string(cwnd_) + " ssthresh=" + std::to_string(ssthresh_) +
+         " rcv_nxt=" + std::to_string(rcv_nxt_ - irs_) + " rcv_wnd=" + std::to_string(rcv_wnd()) +
+         " rcvbuf=" + std::to_string(rcv_buf_.size()) + " ooo=" + std::to_string(ooo_.ranges().size()) +
+         " rto=" + ms(retransmit_deadline_) + " persist=" + ms(persist_deadline_) +
+         " delack=" + ms(delack_deadline_) + " recovery=" + std::to_string(in_recovery_) +
+         " dupacks=" + std::to_string(dup_acks_) + " retries=" + std::to_string(retries_) +
+         " fin_queued=" + std::to_string(fin_queued_) + " ack_now=" + std::to_string(ack_now_);
+}
 
 bool Connection::synchronized() const {
   return state_ != State::closed && state_ != State::listen && state_ != State::syn_sent &&
@@ -57,6 +73,17 @@ std::uint32_t Connection::ts_now(base::Instant now) const {
   return static_cast<std::uint32_t>(base::to_millis(now.time_since_epoch())) + ts_offset_;
 }
 
+std::size_t Connection::sack_blocks_to_send() const {
+  if (!sack_ok_ || ooo_.empty()) return 0;
+  return std::min<std::size_t>(ooo_.ranges().size(), ts_ok_ ? 3 : 4);  // 40 bytes of options at most
+}
+
+std::uint16_t Connection::effective_mss() const {
+  std::size_t options = ts_ok_ ? 12 : 0;  // NOP NOP TS
+  if (const std::size_t n = sack_blocks_to_send()) options += 4 + 8 * n;  // NOP NOP SACK
+  return static_cast<std::uint16_t>(snd_mss_ > options + 64 ? snd_mss_ - options : 64);
+}
+
 std::size_t Connection::unsent() const {
   const Seq start = data_start();
   const auto sent = snd_nxt_ > start ? static_cast<std::size_t>(snd_nxt_ - start) : 0;
@@ -70,6 +97,12 @@ std::uint32_t Connection::rcv_wnd() const {
 std::uint16_t Connection::window_to_advertise() {
   // The free space, less what out-of-order data already holds at its far end
   // (write_at() keeps that in the free space).
+  if (rcv_buf_.capacity() == 0) {
+    // No buffer yet (SYN-RECEIVED) or any more (an orphan in TIME-WAIT): offer the
+    // configured buffer before, and repeat the last window after.
+    const std::size_t w = synchronized() ? rcv_wnd() : config_.rcvbuf;
+    return static_cast<std::uint16_t>(std::min<std::size_t>(w >> rcv_shift_, 65535));
+  }
   std::size_t free = rcv_buf_.free();
   // RFC 9293 3.8.6.2.2 (receiver silly-window avoidance): keep the right edge where
   // it is until the window can move by min(buffer/2, MSS); never shrink it (3.8.6.2.2: "shrinking" is discouraged).
@@ -93,8 +126,9 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   if (flags & flag::ack) r.ack = rcv_nxt_.value();
   const bool syn = flags & flag::syn;
   if (syn) {
-    // RFC 7323 2.2: the window of a SYN is never scaled.
-    r.window = static_cast<std::uint16_t>(std::min<std::size_t>(rcv_buf_.free(), 65535));
+    // RFC 7323 2.2: the window of a SYN is never scaled. (The buffer itself is
+    // allocated once the connection is established.)
+    r.window = static_cast<std::uint16_t>(std::min<std::size_t>(config_.rcvbuf, 65535));
     std::uint16_t mss = route_mss_;
     if (config_.user_mss) mss = std::min(mss, config_.user_mss);
     r.options.mss = mss;
@@ -119,7 +153,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
         });
         if (it != blocks.end()) std::rotate(blocks.begin(), it, it + 1);
       }
-      const std::size_t room = ts_ok_ ? 3 : 4;
+      const std::size_t room = sack_blocks_to_send();
       for (std::size_t i = 0; i < blocks.size() && i < room; ++i) r.options.sack_blocks[i] = blocks[i];
       r.options.sack_count = static_cast<std::uint8_t>(std::min(blocks.size(), room));
     }
@@ -152,7 +186,11 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
 }
 
 void Connection::send_ack(base::Instant now) {
-  emit(flag::ack, snd_nxt_, 0, 0, now);
+  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: RFC 9293's SND.NXT never moves back, but
+  // ours does after a timeout (we go back to SND.UNA to resend), so an ACK carries
+  // the highest sequence number sent. Otherwise it would fall before the peer's
+  // RCV.NXT and be dropped as unacceptable, ACK field and all.
+  emit(flag::ack, snd_max_, 0, 0, now);
 }
 
 void Connection::send_challenge_ack(base::Instant now) {
@@ -201,11 +239,15 @@ void Connection::retransmit_first(base::Instant now) {
     emit(flag::syn | flag::ack, iss_, 0, 0, now);
     return;
   }
-  const std::size_t len = std::min<std::size_t>(snd_buf_.size(), effective_mss());
+  // Only what was sent before is sent again: a retransmission never reaches past
+  // SND.MAX (a segment may now hold more than the original did, whose size
+  // depended on the options it carried).
+  const std::size_t sent_data = std::min<std::size_t>(snd_buf_.size(), static_cast<std::size_t>(snd_max_ - snd_una_));
+  const std::size_t len = std::min<std::size_t>(sent_data, effective_mss());
   if (len > 0) {
-    const bool with_fin = fin_queued_ && len == snd_buf_.size();
+    const bool with_fin = fin_sent_before() && len == snd_buf_.size();
     emit(flag::ack | (with_fin ? flag::fin : 0) | (len == snd_buf_.size() ? flag::psh : 0), snd_una_, 0, len, now);
-  } else if (fin_queued_ && !fin_acked_) {
+  } else if (fin_sent_before() && !fin_acked_) {
     emit(flag::fin | flag::ack, fin_seq_, 0, 0, now);
   }
 }
@@ -279,8 +321,8 @@ void Connection::on_retransmit_timeout(base::Instant now) {
   if (synchronized()) {
     // RFC 5681 3.1, eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 SMSS
     // ("loss window"), and go back to SND.UNA.
-    ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * effective_mss());
-    cwnd_ = effective_mss();
+    ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * smss());
+    cwnd_ = smss();
     bytes_acked_ca_ = 0;
     in_recovery_ = false;
     recover_ = snd_max_;  // RFC 6582 4: no fast retransmit for what was in flight
@@ -289,9 +331,11 @@ void Connection::on_retransmit_timeout(base::Instant now) {
   }
   retransmit_first(now);
   if (synchronized()) {
-    const std::size_t len = std::min<std::size_t>(snd_buf_.size(), effective_mss());
+    // SND.NXT follows what retransmit_first() sent; output() resends the rest.
+    const std::size_t sent_data = std::min<std::size_t>(snd_buf_.size(), static_cast<std::size_t>(snd_max_ - snd_una_));
+    const std::size_t len = std::min<std::size_t>(sent_data, effective_mss());
     snd_nxt_ = snd_una_ + static_cast<std::uint32_t>(len);
-    if (fin_queued_ && len == snd_buf_.size() && !fin_acked_) snd_nxt_ = fin_seq_ + 1;
+    if (fin_sent_before() && len == snd_buf_.size() && !fin_acked_) snd_nxt_ = fin_seq_ + 1;
   }
   arm_retransmit(now);
 }
@@ -368,7 +412,20 @@ std::optional<base::Instant> Connection::next_deadline() const {
   return next;
 }
 
+void Connection::allocate_buffers() {
+  if (snd_buf_.capacity() == 0) snd_buf_.resize(config_.sndbuf);
+  if (rcv_buf_.capacity() == 0) rcv_buf_.resize(config_.rcvbuf);
+}
+
+void Connection::release_buffers_if_orphan() {
+  if (!orphan_) return;
+  snd_buf_ = base::RingBuffer(0);
+  rcv_buf_ = base::RingBuffer(0);
+  ooo_.clear();
+}
+
 void Connection::enter_closed() {
+  release_buffers_if_orphan();
   state_ = State::closed;
   retransmit_deadline_.reset();
   delack_deadline_.reset();
@@ -451,7 +508,7 @@ void Connection::abort(base::Instant now) {
   // a reset segment: <SEQ=SND.NXT><CTL=RST>".
   if (state_ == State::syn_received || state_ == State::established || state_ == State::fin_wait_1 ||
       state_ == State::fin_wait_2 || state_ == State::close_wait)
-    send_rst(snd_nxt_);
+    send_rst(snd_max_);
   dead_ = true;
   enter_closed();
 }

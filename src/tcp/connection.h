@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -133,6 +134,8 @@ class Connection {
   /// incarnation? Yes when its timestamp is newer than TS.Recent, or (without
   /// timestamps) when its sequence number is beyond RCV.NXT.
   bool syn_may_reuse(const wire::TcpRepr& syn) const;
+  /// One line of internals (sequence variables, windows, timers), for diagnostics.
+  std::string describe(base::Instant now) const;
   /// Options the connection can change while open.
   Config& config() { return config_; }
   const Config& config() const { return config_; }
@@ -173,10 +176,22 @@ class Connection {
   /// Bytes of data queued but not yet sent.
   std::size_t unsent() const;
   void enter_closed();
+  /// Buffers are allocated when the connection is established (a SYN costs none)
+  /// and given back when an orphan no longer needs them.
+  void allocate_buffers();
+  void release_buffers_if_orphan();
   bool fin_sent() const { return fin_queued_ && snd_nxt_ > fin_seq_; }
+  /// Our FIN has gone out at least once (SND.MAX passed it).
+  bool fin_sent_before() const { return fin_queued_ && snd_max_ > fin_seq_; }
   /// The sequence number of data byte 0 of snd_buf_.
   Seq data_start() const { return snd_una_ > iss_ ? snd_una_ : iss_ + 1; }
-  std::uint16_t effective_mss() const { return static_cast<std::uint16_t>(snd_mss_ - (ts_ok_ ? 12 : 0)); }
+  /// Data bytes a segment may carry now: the MSS less the options it will carry
+  /// (RFC 9293 3.7.1: "the TCP option length ... must be subtracted"; Linux
+  /// tcp_current_mss): timestamps, and SACK blocks while data is out of order.
+  std::uint16_t effective_mss() const;
+  /// SMSS for congestion control (RFC 5681): the MSS less the options every segment carries.
+  std::uint32_t smss() const { return snd_mss_ - (ts_ok_ ? 12u : 0u); }
+  std::size_t sack_blocks_to_send() const;
 
   Config config_;
   base::Endpoint local_, remote_;

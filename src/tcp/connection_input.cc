@@ -39,6 +39,7 @@ void Connection::negotiate(const TcpRepr& syn) {
 void Connection::accept_syn(const TcpRepr& syn, base::Instant now) {
   irs_ = Seq(syn.seq);
   rcv_nxt_ = irs_ + 1;
+  rcv_adv_ = rcv_nxt_;
   negotiate(syn);
   // RFC 7323 2.2: "The window field in a segment where the SYN bit is set ... MUST NOT be scaled."
   snd_wnd_ = syn.window;
@@ -91,6 +92,7 @@ void Connection::on_syn_sent(const TcpRepr& seg, base::ByteSpan payload, base::I
   if (!(seg.flags & flag::syn)) return;  // "fifth, if neither ... drop the segment and return"
   irs_ = Seq(seg.seq);
   rcv_nxt_ = irs_ + 1;
+  rcv_adv_ = rcv_nxt_;
   negotiate(seg);
   if (ts_ok_) update_timestamps(seg, 1);
   if (ack) {
@@ -105,11 +107,12 @@ void Connection::on_syn_sent(const TcpRepr& seg, base::ByteSpan payload, base::I
     // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
     // ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
     state_ = State::established;
+    allocate_buffers();
     snd_wnd_ = seg.window;  // unscaled in a SYN
     max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = Seq(seg.seq);
     snd_wl2_ = Seq(seg.ack);
-    cwnd_ = config_.initial_cwnd_segments * effective_mss();
+    cwnd_ = config_.initial_cwnd_segments * smss();
     retransmit_deadline_.reset();
     retries_ = 0;
     rtt_.reset_backoff();
@@ -232,11 +235,12 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
       return;
     }
     state_ = State::established;
+    allocate_buffers();
     snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_shift_;
     max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = Seq(seg.seq);
     snd_wl2_ = Seq(seg.ack);
-    cwnd_ = config_.initial_cwnd_segments * effective_mss();
+    cwnd_ = config_.initial_cwnd_segments * smss();
     events_.established = true;
     events_.writable = true;
     if (fin_queued_) state_ = State::fin_wait_1;  // close() came before the handshake ended
@@ -302,21 +306,21 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       if (ack >= recover_) {
         // Full acknowledgment: "Set cwnd to min(ssthresh, max(FlightSize, SMSS) + SMSS)".
         in_recovery_ = false;
-        cwnd_ = std::min(ssthresh_, std::max<std::uint32_t>(flight_size(), effective_mss()) + effective_mss());
+        cwnd_ = std::min(ssthresh_, std::max<std::uint32_t>(flight_size(), smss()) + smss());
       } else {
         // Partial acknowledgment: retransmit the first unacknowledged segment and
         // "deflate the congestion window by the amount of new data acknowledged ...
         // then add back SMSS bytes".
         retransmit_first(now);
-        cwnd_ = (cwnd_ > acked ? cwnd_ - acked : 0) + effective_mss();
+        cwnd_ = (cwnd_ > acked ? cwnd_ - acked : 0) + smss();
       }
     } else if (cwnd_ < ssthresh_) {
-      cwnd_ += std::min<std::uint32_t>(acked, effective_mss());  // slow start
+      cwnd_ += std::min<std::uint32_t>(acked, smss());  // slow start
     } else {
       bytes_acked_ca_ += acked;  // congestion avoidance: one SMSS per cwnd acked
       if (bytes_acked_ca_ >= cwnd_) {
         bytes_acked_ca_ -= cwnd_;
-        cwnd_ += effective_mss();
+        cwnd_ += smss();
       }
     }
     dup_acks_ = 0;
@@ -334,12 +338,12 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       // retransmit the lost segment, cwnd = ssthresh + 3*SMSS.
       in_recovery_ = true;
       recover_ = snd_max_;
-      ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * effective_mss());
+      ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * smss());
       ++info_.fast_retransmits;
       retransmit_first(now);
-      cwnd_ = ssthresh_ + 3u * effective_mss();
+      cwnd_ = ssthresh_ + 3u * smss();
     } else if (in_recovery_) {
-      cwnd_ += effective_mss();  // step 3: inflate for each further duplicate
+      cwnd_ += smss();  // step 3: inflate for each further duplicate
     }
   }
   // RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
@@ -381,7 +385,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
 void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::Instant now) {
   if (orphan_) {
     // Data for a socket the application closed: Linux answers with a reset.
-    send_rst(snd_nxt_);
+    send_rst(snd_max_);
     reset_by_peer(0);
     return;
   }
@@ -472,6 +476,7 @@ bool Connection::syn_may_reuse(const TcpRepr& syn) const {
 
 void Connection::enter_time_wait(base::Instant now) {
   state_ = State::time_wait;
+  release_buffers_if_orphan();  // TIME-WAIT needs only the sequence numbers
   time_wait_deadline_ = now + 2 * config_.msl;
   retransmit_deadline_.reset();
   persist_deadline_.reset();
