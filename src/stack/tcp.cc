@@ -196,6 +196,8 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
   auto& t = std::get<TcpSocket>(ne->proto);
   auto& listener = std::get<TcpSocket>(le->proto);
   t.config = listener.config;
+  t.config.rcvbuf = le->rcvbuf;  // SO_RCVBUF / SO_SNDBUF set on the listener are inherited
+  t.config.sndbuf = le->sndbuf;
   t.local = {ip.dst(), seg->dst_port};
   t.listener = listener_id;
   const base::Endpoint local{ip.dst(), seg->dst_port};
@@ -524,7 +526,7 @@ Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, 
     case TCP_NODELAY:
       cfg.nodelay = s.config.nodelay = value != 0;
       if (s.conn) {
-        s.conn->send({}, now_);  // flush what Nagle held back
+        s.conn->push(now_);  // send what Nagle held back (Linux tcp_push_pending_frames)
         tcp_after(*s.conn);
       }
       return {};

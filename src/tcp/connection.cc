@@ -40,7 +40,9 @@ Connection::Connection(const Config& config, base::Endpoint local, base::Endpoin
       rcv_buf_(0),
       ts_offset_(ts_offset),
       rtt_(config.rto),
-      recover_(iss) {}
+      recover_(iss) {
+  snd_sml_ = iss;
+}
 
 std::string Connection::describe(base::Instant now) const {
   auto ms = [&](const std::optional<base::Instant>& t) {
@@ -277,14 +279,27 @@ void Connection::output(base::Instant now) {
       // send a full segment; or all that is queued when nothing is in flight (or
       // with TCP_NODELAY); or at least half the largest window the peer offered.
       const bool all = len == pending;
-      const bool ok = len == mss || (all && (config_.nodelay || flight == 0)) ||
-                      (len >= max_snd_wnd_ / 2 && max_snd_wnd_ > 0 && (config_.nodelay || flight == 0)) ||
-                      (all && fin_queued_);
-      if (!ok) break;
+      // Nagle as Linux applies it (Minshall's variant): a small segment waits only
+      // while an earlier small segment is unacknowledged.
+      const bool nagle_clear = config_.nodelay || flight == 0 || snd_sml_ <= snd_una_;
+      const bool ok = len == mss || (all && nagle_clear) ||
+                      (len >= max_snd_wnd_ / 2 && max_snd_wnd_ > 0 && nagle_clear) ||
+                      (all && fin_queued_) || force_send_;
+      if (!ok) {
+        // Held back by the window with nothing in flight: the override timeout
+        // (3.8.6.2.1 (d), 0.1 to 1 s; Linux's probe timer) sends what fits.
+        if (flight == 0 && !persist_deadline_)
+          persist_deadline_ = now + std::min<base::Duration>(rtt_.rto(), std::chrono::seconds(1));
+        break;
+      }
       const bool fin = fin_queued_ && all;
-      std::uint8_t flags = flag::ack | (all ? flag::psh : 0) | (fin ? flag::fin : 0);
+      // PSH on the segment that empties the queue, and on one the override timeout
+      // forced out (Linux tcp_write_wakeup marks it so).
+      std::uint8_t flags = flag::ack | ((all || force_send_) ? flag::psh : 0) | (fin ? flag::fin : 0);
       if (!rtt_probe_ && !ts_ok_ && snd_nxt_ >= snd_max_) rtt_probe_ = std::pair{snd_nxt_, now};
       emit(flags, snd_nxt_, sent, len, now);
+      force_send_ = false;
+      if (len < mss) snd_sml_ = snd_nxt_ + static_cast<std::uint32_t>(len);
       snd_nxt_ += static_cast<std::uint32_t>(len + (fin ? 1 : 0));
       snd_max_ = max(snd_max_, snd_nxt_);
       if (!retransmit_deadline_) arm_retransmit(now);
@@ -352,6 +367,7 @@ void Connection::on_timer(base::Instant now) {
   }
   if (persist_deadline_ && now >= *persist_deadline_) {
     persist_deadline_.reset();
+    if (snd_wnd_ > 0 && unsent() > 0) force_send_ = true;  // the override timeout
     if (snd_wnd_ == 0 && unsent() > 0) {
       // A probe with an old sequence number, which the receiver must answer with
       // its window (as Linux's tcp_send_probe0); unanswered probes end the connection.
@@ -369,11 +385,11 @@ void Connection::on_timer(base::Instant now) {
       persist_deadline_ = now + std::min<base::Duration>(rtt_.rto() * (1 << persist_backoff_), std::chrono::seconds(60));
     }
   }
-  if (config_.keepalive && state_ == State::established) {
-    const base::Instant due = keepalive_sent_ == 0 ? last_received_ + config_.keepalive_idle
-                                                   : *keepalive_deadline_;
-    if (now >= due) {
+  if (const auto due = keepalive_due()) {
+    if (now >= *due) {
       if (keepalive_sent_ >= config_.keepalive_count) {
+        // Linux (tcp_keepalive_timer) resets the connection when the probes go unanswered.
+        send_rst(snd_max_);
         error_ = ETIMEDOUT;
         dead_ = true;
         events_.error = true;
@@ -397,6 +413,15 @@ void Connection::on_timer(base::Instant now) {
   output(now);
 }
 
+std::optional<base::Instant> Connection::keepalive_due() const {
+  // RFC 9293 3.8.4 (MUST-26): "Keep-alive packets MUST only be sent when no sent data
+  // is outstanding, and no data or acknowledgment packets have been received for the
+  // connection within an interval."
+  if (!config_.keepalive || state_ != State::established) return std::nullopt;
+  if (snd_max_ != snd_una_ || !snd_buf_.empty()) return std::nullopt;
+  return keepalive_sent_ == 0 ? last_received_ + config_.keepalive_idle : keepalive_deadline_;
+}
+
 std::optional<base::Instant> Connection::next_deadline() const {
   std::optional<base::Instant> next;
   auto consider = [&](const std::optional<base::Instant>& t) {
@@ -407,8 +432,7 @@ std::optional<base::Instant> Connection::next_deadline() const {
   consider(persist_deadline_);
   consider(time_wait_deadline_);
   consider(fin_wait_2_deadline_);
-  if (config_.keepalive && state_ == State::established)
-    consider(keepalive_sent_ == 0 ? std::optional(last_received_ + config_.keepalive_idle) : keepalive_deadline_);
+  consider(keepalive_due());
   return next;
 }
 

@@ -91,6 +91,8 @@ class Connection {
   // --- User calls (RFC 9293 3.10.2 - 3.10.6) ---------------------------------------
   /// Queues data; returns how much fit (0: the buffer is full).
   std::size_t send(base::ByteSpan data, base::Instant now);
+  /// Sends what may be sent now (after TCP_NODELAY is set, say).
+  void push(base::Instant now) { output(now); }
   /// Copies received data out; with peek, leaves it.
   std::size_t receive(base::MutByteSpan out, bool peek, base::Instant now);
   /// No more data will be sent: a FIN follows what is queued (half-close).
@@ -247,8 +249,12 @@ class Connection {
   std::optional<base::Instant> persist_deadline_;
   unsigned persist_backoff_ = 0;
   unsigned persist_unanswered_ = 0;
+  bool force_send_ = false;          // the override timeout fired (RFC 9293 3.8.6.2.1 (d))
+  Seq snd_sml_;                      // end of the last sub-MSS segment sent (Minshall's Nagle)
   std::optional<Seq> last_ooo_seq_;  // the most recent out-of-order segment (first SACK block)
   std::optional<base::Instant> keepalive_deadline_;
+  /// When the next keep-alive probe is due; none while data is outstanding.
+  std::optional<base::Instant> keepalive_due() const;
   unsigned keepalive_sent_ = 0;
   std::optional<base::Instant> time_wait_deadline_;
   std::optional<base::Instant> fin_wait_2_deadline_;

@@ -188,6 +188,14 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
     send_ack(now);
     return;
   }
+  // TIME-WAIT: "The only thing that can arrive in this state is a retransmission
+  // of the remote FIN. Acknowledge it, and restart the 2 MSL timeout." (3.10.7.4)
+  if (state_ == State::time_wait && (seg.flags & flag::fin) && !(seg.flags & flag::rst) &&
+      Seq(seg.seq) + static_cast<std::uint32_t>(payload.size()) + 1 == rcv_nxt_) {
+    time_wait_deadline_ = now + 2 * config_.msl;
+    send_ack(now);
+    return;
+  }
   // first: check sequence number. "If an incoming segment is not acceptable, an
   // acknowledgment should be sent in reply (unless the RST bit is set ...)".
   if (!acceptable(seg, len)) {
