@@ -18,8 +18,9 @@ class Client {
  public:
   Client(const SocketCalls& calls, std::uint16_t port) : calls_(calls) {
     fd_ = calls_.socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{10, 0};
+    timeval tv{10, 0};  // a stall fails the test instead of hanging it
     calls_.setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    calls_.setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
