@@ -54,11 +54,12 @@ int tcp_session(int fd) {
     input_done = true;
   });
   std::vector<char> buf(kTcpBuffer);
-  while (!stop_requested()) {
+  bool peer_done = false;
+  while (!stop_requested() && !peer_done) {
     pollfd p{fd, POLLIN, 0};
     if (ustack_poll(&p, 1, 200) <= 0) continue;  // wake now and then to see a stop signal
     const ssize_t n = ustack_recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
-    if (n == 0) break;  // the peer closed
+    if (n == 0) break;  // the peer has sent all it will
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
       std::fprintf(stderr, "ustack nc: recv: %s\n", std::strerror(errno));
@@ -70,15 +71,18 @@ int tcp_session(int fd) {
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         status = 1;
+        peer_done = true;
         break;
       }
       off += w;
     }
   }
+  // As OpenBSD nc: a peer that only half-closed still gets the rest of standard
+  // input (the reader ends at its end, or when a send fails because the peer
+  // has gone). A stop signal ends it at once.
+  while (!input_done && !stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (!input_done) {
-    // The reader may be blocked in read(2) on standard input; the peer is done.
-    ustack_close(fd);
-    reader.detach();
+    reader.detach();  // blocked in read(2) on standard input
     std::fflush(stdout);
     std::_Exit(status);
   }
