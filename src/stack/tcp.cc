@@ -20,7 +20,14 @@ using base::Ipv4Addr;
 
 namespace {
 constexpr int kSomaxconn = 4096;  // Linux net.core.somaxconn
+
+/// The MSS we announce for an interface: the MTU less the IPv4 and TCP headers,
+/// and never more than an IPv4 datagram can hold (65535 bytes: 65495 on a 64 KiB
+/// loopback, as Linux's lo). Options come off per segment (Connection::effective_mss).
+std::uint16_t mss_for(std::size_t mtu) {
+  return static_cast<std::uint16_t>(std::min<std::size_t>(mtu, 65535) - 40);
 }
+}  // namespace
 
 std::size_t Stack::TupleHash::operator()(const TupleKey& k) const {
   std::uint64_t h = (std::uint64_t{k.local_addr} << 32 | k.remote_addr) * 0x9e3779b97f4a7c15ULL;
@@ -202,7 +209,7 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
   t.listener = listener_id;
   const base::Endpoint local{ip.dst(), seg->dst_port};
   const base::Endpoint remote{ip.src(), seg->src_port};
-  const auto mss = static_cast<std::uint16_t>(std::min<std::size_t>(r->iface->mtu - 40, 65535));
+  const auto mss = mss_for(r->iface->mtu);
   t.conn = std::make_unique<tcp::Connection>(t.config, local, remote, tcp::Seq(isn_.generate(local, remote, now_)),
                                              mss, rng_.next_u32());
   t.conn->owner = *sid;
@@ -385,7 +392,7 @@ Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& pe
     return Errc::address_not_available;
   }
   s.local = local;
-  const auto mss = static_cast<std::uint16_t>(std::min<std::size_t>(r->iface->mtu - 40, 65535));
+  const auto mss = mss_for(r->iface->mtu);
   s.config.rcvbuf = e.rcvbuf;
   s.config.sndbuf = e.sndbuf;
   s.conn = std::make_unique<tcp::Connection>(s.config, local, peer, tcp::Seq(isn_.generate(local, peer, now_)),
