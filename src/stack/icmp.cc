@@ -116,9 +116,13 @@ void Stack::report_to_sender(ByteSpan datagram, int err) {
   if (ihl < wire::Ipv4View::kMinHeaderLen || datagram.size() < ihl + 8) return;
   const Ipv4Addr src(base::load_be32(datagram, 12));
   const Ipv4Addr dst(base::load_be32(datagram, 16));
-  if (datagram[9] != wire::ip_proto::udp) return;
   const std::uint16_t sport = base::load_be16(datagram, ihl);
   const std::uint16_t dport = base::load_be16(datagram, ihl + 2);
+  if (datagram[9] == wire::ip_proto::tcp) {
+    tcp_icmp_error(src, sport, dst, dport, base::load_be32(datagram, ihl + 4), err);
+    return;
+  }
+  if (datagram[9] != wire::ip_proto::udp) return;
   udp::Socket* s = udp_table_.lookup(src, sport, base::Endpoint{dst, dport});
   // Linux (udp(7)): "All fatal errors will be passed to the user as an error
   // return even when the socket is not connected", but without IP_RECVERR only

@@ -356,9 +356,17 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
         // ip(7): -1 restores the default; otherwise 1..255.
         if (value != -1 && (value < 1 || value > 255)) return Errc::invalid;
         e->ttl = value;
+        if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+          t->config.ip_ttl = value;
+          if (t->conn) t->conn->config().ip_ttl = value;
+        }
         return {};
       case IP_TOS:
         e->tos = value & 0xff;
+        if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+          t->config.ip_tos = e->tos;
+          if (t->conn) t->conn->config().ip_tos = e->tos;
+        }
         return {};
       case IP_HDRINCL:
         if (!raw) return Errc::protocol_option;

@@ -310,6 +310,8 @@ class Stack {
   std::vector<std::unique_ptr<tcp::Connection>> tcp_orphans_;             // closed by the application, finishing
   std::set<std::pair<base::Instant, tcp::Connection*>> tcp_timers_;       // each live connection by its next deadline
   void tcp_refile(tcp::Connection& c);
+  void tcp_icmp_error(base::Ipv4Addr local, std::uint16_t lport, base::Ipv4Addr remote, std::uint16_t rport,
+                      std::uint32_t seq, int err);
   std::vector<base::Byte> rx_buffer_;
 };
 

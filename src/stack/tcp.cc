@@ -220,6 +220,15 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
   tcp_after(*t.conn);
 }
 
+void Stack::tcp_icmp_error(Ipv4Addr local, std::uint16_t lport, Ipv4Addr remote, std::uint16_t rport,
+                           std::uint32_t seq, int err) {
+  auto it = tcp_demux_.find({local.value(), remote.value(), lport, rport});
+  if (it == tcp_demux_.end()) return;
+  tcp::Connection& c = *it->second;
+  c.on_icmp_error(err, tcp::Seq(seq), now_);
+  tcp_after(c);
+}
+
 void Stack::tcp_after(tcp::Connection& c) {
   for (auto& seg : c.outbox()) {
     auto r = route(c.remote().addr.v4(), c.local().addr.v4());
@@ -229,7 +238,10 @@ void Stack::tcp_after(tcp::Connection& c) {
     }
     auto view = wire::TcpView::parse(seg.data());
     if (view && (view->flags() & flag::rst)) ++counters_.TcpOutRsts;
-    wire::Ipv4Repr hdr{r->src, c.remote().addr.v4(), wire::ip_proto::tcp, config_.default_ttl};
+    const int ttl = c.config().ip_ttl;
+    wire::Ipv4Repr hdr{r->src, c.remote().addr.v4(), wire::ip_proto::tcp,
+                       static_cast<std::uint8_t>(ttl == -1 ? config_.default_ttl : ttl),
+                       static_cast<std::uint8_t>(c.config().ip_tos)};
     hdr.dont_fragment = true;  // Linux: TCP does path MTU discovery
     ++counters_.TcpOutSegs;
     (void)ip_output(hdr, std::move(seg), *r);

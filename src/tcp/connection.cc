@@ -324,8 +324,9 @@ void Connection::on_retransmit_timeout(base::Instant now) {
                          : state_ == State::syn_received ? config_.synack_retries
                                                          : config_.retries;
   if (retries_ >= limit) {
-    // RFC 9293 3.8.3 (R2): the connection is closed after the retry limit.
-    error_ = ETIMEDOUT;
+    // RFC 9293 3.8.3 (R2): the connection is closed after the retry limit; an
+    // ICMP error seen meanwhile says why (Linux: sk_err_soft ?: ETIMEDOUT).
+    error_ = soft_error_ ? soft_error_ : ETIMEDOUT;
     dead_ = true;
     events_.error = events_.readable = events_.writable = true;
     enter_closed();

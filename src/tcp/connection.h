@@ -48,6 +48,8 @@ struct Config {
   base::Duration keepalive_interval = std::chrono::seconds(75);
   unsigned keepalive_count = 9;
   std::uint32_t initial_cwnd_segments = 10;  // RFC 6928, Linux
+  int ip_ttl = -1;                      // IP_TTL; -1: the stack's default (MUST-49)
+  int ip_tos = 0;                       // IP_TOS (MUST-47: the application may set it)
   RtoConfig rto;
 };
 
@@ -84,6 +86,11 @@ class Connection {
   // --- Events ----------------------------------------------------------------------
   /// RFC 9293 3.10.7: SEGMENT ARRIVES, for a segment of this connection.
   void on_segment(const wire::TcpRepr& seg, base::ByteSpan payload, base::Instant now);
+  /// An ICMP error about a segment of ours whose sequence number was `quoted`
+  /// (RFC 9293 MUST-54; RFC 1122 4.2.3.9; RFC 5927). While opening, it aborts the
+  /// connection with err; once synchronized it is a soft error, reported only if
+  /// the connection later times out (as Linux's sk_err_soft).
+  void on_icmp_error(int err, Seq quoted, base::Instant now);
   /// Fires what is due: retransmission, delayed ACK, persist, keepalive, TIME-WAIT.
   void on_timer(base::Instant now);
   std::optional<base::Instant> next_deadline() const;
@@ -263,6 +270,7 @@ class Connection {
   unsigned challenge_acks_in_window_ = 0;
 
   std::uint64_t unreported_retransmits_ = 0;
+  int soft_error_ = 0;
   int error_ = 0;
   bool dead_ = false;
   bool orphan_ = false;

@@ -476,6 +476,20 @@ void Connection::process_fin(base::Instant now) {
   }
 }
 
+void Connection::on_icmp_error(int err, Seq quoted, base::Instant now) {
+  (void)now;
+  // RFC 5927 4.1: act only on errors that quote a sequence number we have sent and
+  // not yet had acknowledged (SND.UNA =< SEG.SEQ < SND.MAX); others are forged or stale.
+  if (!(snd_una_ <= quoted && quoted < snd_max_)) return;
+  if (state_ == State::syn_sent || state_ == State::syn_received) {
+    // RFC 1122 4.2.3.9: hard errors (protocol, port unreachable) SHOULD abort a
+    // connection; Linux (tcp_v4_err) aborts any connection still opening.
+    reset_by_peer(err);
+    return;
+  }
+  soft_error_ = err;  // RFC 5461: never abort an established connection on ICMP
+}
+
 bool Connection::syn_may_reuse(const TcpRepr& syn) const {
   if (ts_ok_ && syn.options.timestamps)
     return static_cast<std::int32_t>(syn.options.timestamps->value - ts_recent_) > 0;
