@@ -567,6 +567,16 @@ Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, 
       if (value < 1 || value > 127) return Errc::invalid;
       cfg.keepalive_count = s.config.keepalive_count = static_cast<unsigned>(value);
       return {};
+    case TCP_SYNCNT:
+      // tcp(7): "The number of SYN retransmits ... It cannot exceed 255."
+      if (value < 1 || value > 255) return Errc::invalid;
+      cfg.syn_retries = s.config.syn_retries = static_cast<unsigned>(value);
+      return {};
+    case TCP_USER_TIMEOUT:
+      // tcp(7): milliseconds; 0 restores the system default.
+      if (value < 0) return Errc::invalid;
+      cfg.user_timeout = s.config.user_timeout = std::chrono::milliseconds(value);
+      return {};
     default:
       (void)e;
       return Errc::protocol_option;
@@ -594,6 +604,9 @@ base::Result<int> Stack::tcp_get_option(SocketEntry& e, TcpSocket& s, int level,
     case TCP_KEEPIDLE: return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(cfg.keepalive_idle).count());
     case TCP_KEEPINTVL: return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(cfg.keepalive_interval).count());
     case TCP_KEEPCNT: return static_cast<int>(cfg.keepalive_count);
+    case TCP_SYNCNT: return static_cast<int>(cfg.syn_retries);
+    case TCP_USER_TIMEOUT:
+      return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.user_timeout).count());
     default: return Errc::protocol_option;
   }
 }

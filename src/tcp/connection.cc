@@ -323,7 +323,12 @@ void Connection::on_retransmit_timeout(base::Instant now) {
   const unsigned limit = state_ == State::syn_sent       ? config_.syn_retries
                          : state_ == State::syn_received ? config_.synack_retries
                                                          : config_.retries;
-  if (retries_ >= limit) {
+  if (!retrans_stamp_) retrans_stamp_ = now;
+  // TCP_USER_TIMEOUT (RFC 9293 MUST-21, RFC 5482): when set, it replaces the retry
+  // count as R2 — the connection ends once data has gone unacknowledged that long.
+  const bool user_timed_out = config_.user_timeout > base::Duration::zero() &&
+                              now - *retrans_stamp_ >= config_.user_timeout;
+  if (config_.user_timeout > base::Duration::zero() ? user_timed_out : retries_ >= limit) {
     // RFC 9293 3.8.3 (R2): the connection is closed after the retry limit; an
     // ICMP error seen meanwhile says why (Linux: sk_err_soft ?: ETIMEDOUT).
     error_ = soft_error_ ? soft_error_ : ETIMEDOUT;
@@ -354,6 +359,9 @@ void Connection::on_retransmit_timeout(base::Instant now) {
     if (fin_sent_before() && len == snd_buf_.size() && !fin_acked_) snd_nxt_ = fin_seq_ + 1;
   }
   arm_retransmit(now);
+  // Never sleep past the user timeout.
+  if (config_.user_timeout > base::Duration::zero() && retransmit_deadline_)
+    retransmit_deadline_ = std::min(*retransmit_deadline_, *retrans_stamp_ + config_.user_timeout);
 }
 
 void Connection::on_timer(base::Instant now) {

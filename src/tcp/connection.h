@@ -43,6 +43,7 @@ struct Config {
   unsigned syn_retries = 6;             // Linux tcp_syn_retries
   unsigned synack_retries = 5;          // Linux tcp_synack_retries
   unsigned retries = 15;                // Linux tcp_retries2
+  base::Duration user_timeout{0};       // TCP_USER_TIMEOUT: 0, or how long data may stay unacknowledged (R2, MUST-21)
   bool keepalive = false;               // SO_KEEPALIVE
   base::Duration keepalive_idle = std::chrono::seconds(7200);
   base::Duration keepalive_interval = std::chrono::seconds(75);
@@ -239,6 +240,7 @@ class Connection {
   RttEstimator rtt_;
   std::optional<base::Instant> retransmit_deadline_;
   unsigned retries_ = 0;
+  std::optional<base::Instant> retrans_stamp_;  // when SND.UNA was first retransmitted
   std::optional<std::pair<Seq, base::Instant>> rtt_probe_;  // timing one segment (no TS)
   std::uint32_t cwnd_ = 0, ssthresh_ = 0xffffffffu;
   unsigned dup_acks_ = 0;

@@ -308,6 +308,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     snd_una_ = ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     retries_ = 0;
+    retrans_stamp_.reset();
     rtt_.reset_backoff();
     // Congestion control (RFC 5681 3.1; RFC 6582 3.2 steps 3 and 4).
     if (in_recovery_) {
