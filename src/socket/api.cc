@@ -111,6 +111,53 @@ std::optional<base::Duration> timeval_to_timeout(const timeval& tv) {
   return std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
 }
 
+/// Linux's TCP state numbers (include/net/tcp_states.h), as struct tcp_info reports them.
+std::uint8_t linux_tcp_state(tcp::State st) {
+  switch (st) {
+    case tcp::State::established: return 1;
+    case tcp::State::syn_sent: return 2;
+    case tcp::State::syn_received: return 3;
+    case tcp::State::fin_wait_1: return 4;
+    case tcp::State::fin_wait_2: return 5;
+    case tcp::State::time_wait: return 6;
+    case tcp::State::closed: return 7;
+    case tcp::State::close_wait: return 8;
+    case tcp::State::last_ack: return 9;
+    case tcp::State::listen: return 10;
+    case tcp::State::closing: return 11;
+  }
+  return 7;
+}
+
+tcp_info to_tcp_info(const tcp::Snapshot& s) {
+  tcp_info i{};
+  i.tcpi_state = linux_tcp_state(s.state);
+  i.tcpi_ca_state = s.in_recovery ? 3 : 0;  // TCP_CA_Recovery : TCP_CA_Open
+  i.tcpi_retransmits = s.retransmits;
+  i.tcpi_backoff = s.backoff;
+  i.tcpi_options = static_cast<std::uint8_t>((s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (s.window_scaling ? 4 : 0));
+  i.tcpi_snd_wscale = s.snd_wscale & 0xf;
+  i.tcpi_rcv_wscale = s.rcv_wscale & 0xf;
+  i.tcpi_rto = s.rto_us;
+  i.tcpi_snd_mss = s.snd_mss;
+  i.tcpi_rcv_mss = s.rcv_mss;
+  i.tcpi_unacked = s.unacked;
+  i.tcpi_retrans = s.retrans;
+  i.tcpi_last_data_sent = s.last_data_sent_ms;
+  i.tcpi_last_data_recv = s.last_data_recv_ms;
+  i.tcpi_last_ack_recv = s.last_ack_recv_ms;
+  i.tcpi_pmtu = s.advmss + 40;
+  i.tcpi_rtt = s.rtt_us;
+  i.tcpi_rttvar = s.rttvar_us;
+  i.tcpi_snd_ssthresh = s.snd_ssthresh;
+  i.tcpi_snd_cwnd = s.snd_cwnd;
+  i.tcpi_advmss = s.advmss;
+  i.tcpi_reordering = 3;
+  i.tcpi_rcv_space = s.rcv_wnd;
+  i.tcpi_total_retrans = static_cast<std::uint32_t>(s.info.retransmits_total);
+  return i;
+}
+
 timeval timeout_to_timeval(const std::optional<base::Duration>& t) {
   timeval tv{};
   if (!t) return tv;
@@ -389,6 +436,16 @@ int ustack_getsockopt(int fd, int level, int name, void* value, socklen_t* len) 
     l.l_linger = v->second;
     const socklen_t n = std::min<socklen_t>(*len, sizeof l);
     std::memcpy(value, &l, n);
+    *len = n;
+    return 0;
+  }
+  if (level == IPPROTO_TCP && name == TCP_INFO) {
+    auto snap = d->runtime->call([&](stack::Stack& s) { return s.tcp_info(d->sid); });
+    if (!snap) return fail(snap.error());
+    const tcp_info info = to_tcp_info(*snap);
+    // tcp(7): the kernel copies as much as the caller's length holds.
+    const socklen_t n = std::min<socklen_t>(*len, sizeof info);
+    std::memcpy(value, &info, n);
     *len = n;
     return 0;
   }

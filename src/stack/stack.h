@@ -141,6 +141,10 @@ class Stack {
   // byte stream: send returns what fit in the send buffer (would_block when none
   // did), recv returns 0 at the end of the stream.
 
+  /// TCP_INFO: the connection's internals (EOPNOTSUPP for a datagram socket; a
+  /// socket with no connection reports CLOSE, or LISTEN).
+  base::Result<tcp::Snapshot> tcp_info(SocketId id) const;
+
   /// SO_LINGER. With on and 0 seconds, close() resets the connection (RFC 9293 3.10.4 ABORT).
   Status set_linger(SocketId id, bool on, int seconds);
   base::Result<std::pair<bool, int>> get_linger(SocketId id);

@@ -611,6 +611,17 @@ base::Result<int> Stack::tcp_get_option(SocketEntry& e, TcpSocket& s, int level,
   }
 }
 
+base::Result<tcp::Snapshot> Stack::tcp_info(SocketId id) const {
+  const SocketEntry* e = entry(id);
+  if (!e) return Errc::bad_descriptor;
+  const auto* t = std::get_if<TcpSocket>(&e->proto);
+  if (!t) return Errc::op_not_supported;
+  if (t->conn) return t->conn->snapshot(now_);
+  tcp::Snapshot s;
+  s.state = t->listening ? tcp::State::listen : tcp::State::closed;
+  return s;
+}
+
 Status Stack::set_linger(SocketId id, bool on, int seconds) {
   SocketEntry* e = entry(id);
   if (!e) return Errc::bad_descriptor;

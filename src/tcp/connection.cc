@@ -44,6 +44,41 @@ Connection::Connection(const Config& config, base::Endpoint local, base::Endpoin
   snd_sml_ = iss;
 }
 
+Snapshot Connection::snapshot(base::Instant now) const {
+  Snapshot s;
+  auto us = [](base::Duration d) { return static_cast<std::uint32_t>(std::max<std::int64_t>(0, base::to_micros(d))); };
+  auto ago = [&](base::Instant t) { return static_cast<std::uint32_t>(std::max<std::int64_t>(0, base::to_millis(now - t))); };
+  s.state = state_;
+  s.in_recovery = in_recovery_;
+  s.retransmits = static_cast<std::uint8_t>(std::min(retries_, 255u));
+  s.backoff = static_cast<std::uint8_t>(std::min(rtt_.backoffs(), 255u));
+  s.timestamps = ts_ok_;
+  s.sack = sack_ok_;
+  s.window_scaling = rcv_shift_ || snd_shift_;
+  s.snd_wscale = snd_shift_;
+  s.rcv_wscale = rcv_shift_;
+  s.rto_us = us(rtt_.rto());
+  s.snd_mss = effective_mss();
+  s.rcv_mss = snd_mss_;
+  const std::uint32_t mss = std::max<std::uint32_t>(smss(), 1);
+  s.unacked = (flight_size() + mss - 1) / mss;
+  s.retrans = retransmit_deadline_ && retries_ > 0 ? 1 : 0;
+  s.last_data_sent_ms = ago(last_data_sent_);
+  s.last_data_recv_ms = ago(last_data_received_);
+  s.last_ack_recv_ms = ago(last_received_);
+  s.rtt_us = rtt_.srtt() ? us(*rtt_.srtt()) : 0;
+  s.rttvar_us = rtt_.rttvar() ? us(*rtt_.rttvar()) : 0;
+  s.snd_ssthresh = ssthresh_ == 0xffffffffu ? 0x7fffffffu : ssthresh_ / mss;  // Linux: TCP_INFINITE_SSTHRESH
+  s.snd_cwnd = cwnd_ / mss;
+  s.advmss = route_mss_;
+  s.snd_wnd = snd_wnd_;
+  s.rcv_wnd = rcv_wnd();
+  s.send_queued = static_cast<std::uint32_t>(snd_buf_.size());
+  s.recv_queued = static_cast<std::uint32_t>(rcv_buf_.size());
+  s.info = info_;
+  return s;
+}
+
 std::string Connection::describe(base::Instant now) const {
   auto ms = [&](const std::optional<base::Instant>& t) {
     return t ? std::to_string(base::to_millis(*t - now)) + "ms" : std::string("-");
@@ -169,6 +204,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   ++info_.segs_out;
   if (len == 0 && (flags & (flag::syn | flag::fin)) && seq < snd_max_) ++unreported_retransmits_;
   if (len) {
+    last_data_sent_ = now;
     ++info_.data_segs_out;
     info_.bytes_sent += len;
     if (seq < snd_max_) {

@@ -63,6 +63,21 @@ struct Info {
   std::uint64_t zero_window_probes = 0, keepalive_probes = 0;
 };
 
+/// A connection's internals at one instant, in the units of Linux's struct
+/// tcp_info (microseconds, segments), for TCP_INFO and for ss.
+struct Snapshot {
+  State state = State::closed;
+  bool in_recovery = false;
+  std::uint8_t retransmits = 0, backoff = 0;
+  bool timestamps = false, sack = false, window_scaling = false;
+  std::uint8_t snd_wscale = 0, rcv_wscale = 0;
+  std::uint32_t rto_us = 0, snd_mss = 0, rcv_mss = 0, unacked = 0, retrans = 0;
+  std::uint32_t last_data_sent_ms = 0, last_data_recv_ms = 0, last_ack_recv_ms = 0;
+  std::uint32_t rtt_us = 0, rttvar_us = 0, snd_ssthresh = 0, snd_cwnd = 0, advmss = 0;
+  std::uint32_t snd_wnd = 0, rcv_wnd = 0, send_queued = 0, recv_queued = 0;
+  Info info;
+};
+
 /// What the connection reports to its owner after an event.
 struct Events {
   bool established = false;   // the handshake completed
@@ -144,6 +159,7 @@ class Connection {
   /// incarnation? Yes when its timestamp is newer than TS.Recent, or (without
   /// timestamps) when its sequence number is beyond RCV.NXT.
   bool syn_may_reuse(const wire::TcpRepr& syn) const;
+  Snapshot snapshot(base::Instant now) const;
   /// One line of internals (sequence variables, windows, timers), for diagnostics.
   std::string describe(base::Instant now) const;
   /// Options the connection can change while open.
@@ -268,6 +284,8 @@ class Connection {
   std::optional<base::Instant> time_wait_deadline_;
   std::optional<base::Instant> fin_wait_2_deadline_;
   base::Instant last_received_{};
+  base::Instant last_data_sent_{};
+  base::Instant last_data_received_{};
   std::optional<base::Instant> challenge_window_start_;
   unsigned challenge_acks_in_window_ = 0;
 

@@ -142,7 +142,10 @@ void Connection::update_timestamps(const TcpRepr& seg, std::size_t) {
 
 void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::Instant now) {
   ++info_.segs_in;
-  if (!payload.empty()) ++info_.data_segs_in;
+  if (!payload.empty()) {
+    ++info_.data_segs_in;
+    last_data_received_ = now;
+  }
   last_received_ = now;
   keepalive_sent_ = 0;
   persist_unanswered_ = 0;

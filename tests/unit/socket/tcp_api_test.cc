@@ -440,3 +440,44 @@ TEST_F(TcpApiTest, EpollServesAThousandConnections) {
 }
 
 }  // namespace
+
+namespace ustack::socket {
+namespace {
+
+TEST_F(TcpApiTest, TcpInfoReportsStateOptionsAndCounters) {
+  // tcp(7) TCP_INFO: the state in Linux's numbering, the agreed options, and counters.
+  auto [c, s] = pair(8100);
+  std::vector<char> data(100000, 'x');
+  ASSERT_EQ(ustack_send(c, data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+  std::vector<char> in(data.size());
+  ASSERT_EQ(ustack_recv(s, in.data(), in.size(), MSG_WAITALL), static_cast<ssize_t>(in.size()));
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  ASSERT_EQ(ustack_getsockopt(c, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+  EXPECT_EQ(len, sizeof info);
+  EXPECT_EQ(info.tcpi_state, 1);        // TCP_ESTABLISHED
+  EXPECT_EQ(info.tcpi_options & 7, 7);  // timestamps, SACK, window scaling
+  EXPECT_EQ(info.tcpi_snd_wscale, 7);
+  EXPECT_GE(info.tcpi_rto, 200000u);    // at least the 200 ms minimum, in microseconds
+  EXPECT_EQ(info.tcpi_snd_mss, 65495u - 12u);  // loopback MSS less the timestamps option
+  EXPECT_GT(info.tcpi_snd_cwnd, 0u);
+  // A shorter buffer gets a prefix, and the length says how much.
+  tcp_info part{};
+  socklen_t plen = 8;
+  ASSERT_EQ(ustack_getsockopt(s, IPPROTO_TCP, TCP_INFO, &part, &plen), 0);
+  EXPECT_EQ(plen, 8u);
+  EXPECT_EQ(part.tcpi_state, 1);
+  const int l = listener(8101);
+  ASSERT_EQ(ustack_getsockopt(l, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+  EXPECT_EQ(info.tcpi_state, 10);  // TCP_LISTEN
+  const int u = ustack_socket(AF_INET, SOCK_DGRAM, 0);
+  EXPECT_EQ(ustack_getsockopt(u, IPPROTO_TCP, TCP_INFO, &info, &len), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  ustack_close(u);
+  ustack_close(l);
+  ustack_close(s);
+  ustack_close(c);
+}
+
+}  // namespace
+}  // namespace ustack::socket
