@@ -16,6 +16,7 @@ namespace {
 struct ScriptOptions {
   std::string file;
   std::optional<std::int64_t> tolerance_usecs;
+  int wscale = 7;
   bool verbose = false;
 };
 
@@ -35,6 +36,7 @@ int run_script(const ScriptOptions& o) {
   for (const auto& note : parsed->notes) std::cerr << o.file << ": " << note << "\n";
   script::RunOptions ro;
   if (o.tolerance_usecs) ro.tolerance_usecs = *o.tolerance_usecs;
+  ro.window_shift = o.wscale;
   if (o.verbose) ro.trace = &std::cerr;
   const auto result = script::run(*parsed, ro);
   if (!result.ok) {
@@ -50,6 +52,10 @@ void register_script(CLI::App& app) {
   auto o = std::make_shared<ScriptOptions>();
   auto* cmd = app.add_subcommand("script", "Run a packetdrill-style script against a ustack stack in virtual time");
   cmd->add_option("file", o->file, "The script (.pkt)")->required();
+  cmd->add_option("--wscale", o->wscale,
+                  "Window scale the stack offers (default 7, as Linux's default tcp_rmem; packetdrill's "
+                  "defaults.sh gives 8)")
+      ->check(CLI::Range(0, 14));
   cmd->add_option("--tolerance_usecs", o->tolerance_usecs,
                   "Timing tolerance in microseconds (default 4000; the script's own option line wins)")
       ->check(CLI::NonNegativeNumber);

@@ -42,11 +42,11 @@ void ArpCache::push_queued(Entry& e, PacketBuf packet, ArpWork& work) {
   // one (the latest) packet of each set of packets destined to the same
   // unresolved IP address". The oldest is dropped when the queue is full.
   if (config_.max_queued_per_entry == 0) {
-    work.failed.push_back(std::move(packet));
+    work.dropped.push_back(std::move(packet));
     return;
   }
   while (e.queue.size() >= config_.max_queued_per_entry) {
-    work.failed.push_back(std::move(e.queue.front()));
+    work.dropped.push_back(std::move(e.queue.front()));
     e.queue.pop_front();
   }
   e.queue.push_back(std::move(packet));
@@ -81,7 +81,7 @@ void ArpCache::enqueue(Ipv4Addr ip, PacketBuf packet, Instant now, ArpWork& work
     return;
   }
   if (entries_.size() >= config_.max_entries && !make_room(now)) {
-    work.failed.push_back(std::move(packet));
+    work.dropped.push_back(std::move(packet));
     return;
   }
   Entry& e = entries_[ip.value()];

@@ -37,6 +37,7 @@ struct ArpWork {
   std::vector<base::Ipv4Addr> send_requests;                 // broadcast a request for each
   std::vector<std::pair<base::MacAddr, base::PacketBuf>> ready;  // queued IP packets now resolvable
   std::vector<base::PacketBuf> failed;                        // packets dropped: no answer came
+  std::vector<base::PacketBuf> dropped;                       // packets dropped for room (queue or cache full)
 };
 
 class ArpCache {
@@ -49,8 +50,9 @@ class ArpCache {
   /// Queues an IP packet for ip, which has no usable entry. Creates an incomplete
   /// entry (and asks for a request in work.send_requests) if there is none. When
   /// the entry's queue is full, the oldest packet is dropped (returned in
-  /// work.failed); when the entry is failed, the packet itself is returned there.
-  /// When the cache is full and no entry can be evicted, the packet is returned in failed.
+  /// work.dropped); when the entry is failed, the packet itself is returned in
+  /// work.failed. When the cache is full and no entry can be evicted, the packet is
+  /// returned in work.dropped.
   void enqueue(base::Ipv4Addr ip, base::PacketBuf packet, base::Instant now, ArpWork& work);
 
   /// Records ip -> mac (RFC 826 "merge"). With create=false only an existing entry

@@ -80,6 +80,15 @@ base::Result<std::vector<Token>, SyntaxError> tokenize(std::string_view s) {
       i = j;
       continue;
     }
+    // A fraction without its leading zero (".1", "+.01"), as packetdrill's own
+    // scripts write times; "..." (a range) is not one.
+    if (c == '.' && i + 1 < s.size() && is_digit(s[i + 1]) && (i == 0 || s[i - 1] != '.')) {
+      std::size_t j = i + 1;
+      while (j < s.size() && is_digit(s[j])) ++j;
+      push(Token::Kind::number, "0" + std::string(s.substr(i, j - i)), line);
+      i = j;
+      continue;
+    }
     if (is_digit(c)) {
       std::size_t j = i;
       if (s.substr(i, 2) == "0x" || s.substr(i, 2) == "0X") {

@@ -175,7 +175,7 @@ class Parser {
     const auto len = static_cast<std::uint32_t>(number());
     expect(")");
     if (end - start != len) fail("inconsistent sequence range: " + std::to_string(start) + ":" + std::to_string(end) + "(" + std::to_string(len) + ")");
-    if (len > 1400) fail("payload longer than 1400 bytes");
+    if (len > 65495) fail("payload longer than an IPv4 datagram can carry (65495 bytes)");
     p.seq = start;
     p.len = len;
     while (!at_end()) {

@@ -12,6 +12,9 @@ namespace ustack::script {
 struct RunOptions {
   Micros tolerance_usecs = 4000;  // packetdrill's default; a script's option line wins
   std::ostream* trace = nullptr;  // when set, each event and packet is written here
+  /// The window scale the stack offers: Linux derives it from tcp_rmem's maximum
+  /// (7 for its default 6 MiB; 8 for the 15 MiB of packetdrill's defaults.sh).
+  int window_shift = 7;
 };
 
 struct RunResult {

@@ -83,9 +83,10 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
     case SOCK_STREAM:
       if (protocol != 0 && protocol != IPPROTO_TCP) return Errc::protocol_not_supported;
       e->protocol = IPPROTO_TCP;
-      e->rcvbuf = tcp::Config{}.rcvbuf;
-      e->sndbuf = tcp::Config{}.sndbuf;
+      e->rcvbuf = config_.tcp.rcvbuf;
+      e->sndbuf = config_.tcp.sndbuf;
       e->proto = TcpSocket{};
+      std::get<TcpSocket>(e->proto).config = config_.tcp;
       break;
     case SOCK_SEQPACKET:
     case SOCK_RDM:

@@ -286,6 +286,8 @@ void Stack::handle_arp_work(Interface& iface, ip::ArpWork& work) {
     wire::EthernetRepr{mac, iface.mac, static_cast<std::uint16_t>(wire::EtherType::ipv4)}.emit(hdr);
     transmit(iface, packet.data());
   }
+  // Dropped for room while resolving: counted, not reported (the host may answer yet).
+  counters_.DropArpQueueOverflow += work.dropped.size();
   for (auto& packet : work.failed) {
     ++counters_.DropArpUnresolved;
     // RFC 1122 2.3.2.1 leaves the report to the host; Linux tells the sending

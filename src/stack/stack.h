@@ -56,6 +56,7 @@ struct StackConfig {
   std::size_t wmem_default = 212992;  // Linux net.core.wmem_default / wmem_max
   std::size_t max_sockets = 65536;
   std::size_t rx_batch = 64;          // frames read from one device per poll
+  tcp::Config tcp;                    // what a new stream socket starts with
 };
 
 struct InterfaceConfig {

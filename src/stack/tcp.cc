@@ -230,7 +230,11 @@ void Stack::tcp_icmp_error(Ipv4Addr local, std::uint16_t lport, Ipv4Addr remote,
 }
 
 void Stack::tcp_after(tcp::Connection& c) {
-  for (auto& seg : c.outbox()) {
+  // Taken out first: sending can come back here (a packet ARP gives up on is
+  // reported to its connection, whose tcp_after() runs inside this one).
+  std::vector<base::PacketBuf> outbox;
+  outbox.swap(c.outbox());
+  for (auto& seg : outbox) {
     auto r = route(c.remote().addr.v4(), c.local().addr.v4());
     if (!r) {
       ++counters_.IpOutNoRoutes;
@@ -246,7 +250,6 @@ void Stack::tcp_after(tcp::Connection& c) {
     ++counters_.TcpOutSegs;
     (void)ip_output(hdr, std::move(seg), *r);
   }
-  c.outbox().clear();
   counters_.TcpRetransSegs += c.take_retransmits();
   if (c.state() != tcp::State::closed) tcp_refile(c);
   const tcp::Events ev = c.take_events();

@@ -527,15 +527,14 @@ std::size_t Connection::send(base::ByteSpan data, base::Instant now) {
 
 std::size_t Connection::receive(base::MutByteSpan out, bool peek, base::Instant now) {
   const std::size_t n = peek ? rcv_buf_.peek(0, out) : rcv_buf_.dequeue(out);
-  if (n > 0 && !peek && synchronized()) {
-    // A window update when reading opened the window by enough to matter
-    // (RFC 9293 3.8.6.2.2: at least min(buffer/2, MSS) beyond the advertised edge).
-    // The edge we could advertise: the free space, as far as the 16-bit window
-    // field (scaled) can say it.
+  if (n > 0 && !peek && synchronized() && !fin_received_) {
+    // A window update when the read freed "lots" of space: Linux (tcp_cleanup_rbuf)
+    // sends one when the window it can now offer is at least twice what the peer
+    // sees, which also reopens a zero window (RFC 9293 3.8.6.2.2 asks only that
+    // the right edge moves in steps of at least min(buffer/2, MSS)).
     const std::size_t advertisable = std::min<std::size_t>(rcv_buf_.free(), std::size_t{65535} << rcv_shift_);
-    const Seq edge = rcv_nxt_ + static_cast<std::uint32_t>(advertisable);
-    const std::size_t threshold = std::min<std::size_t>(rcv_buf_.capacity() / 2, 2u * snd_mss_);
-    if (edge > rcv_adv_ && static_cast<std::size_t>(edge - rcv_adv_) >= threshold && !fin_received_) {
+    const std::size_t seen = rcv_wnd();
+    if (advertisable >= 2 * seen && advertisable >= std::min<std::size_t>(rcv_buf_.capacity() / 2, snd_mss_)) {
       ack_now_ = true;
       output(now);
     }

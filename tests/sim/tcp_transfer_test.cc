@@ -218,3 +218,25 @@ TEST(TcpSim, SynForAPairInTimeWaitOpensANewIncarnationWhenItsTimestampIsNewer) {
 
 }  // namespace
 }  // namespace ustack
+
+namespace ustack {
+namespace {
+
+TEST(TcpSim, ABurstWhileArpReResolvesIsDeliveredAndCrashesNothing) {
+  // Regression: after the ARP entry aged out (60 s), a burst larger than ARP's
+  // queue overflowed it; the overflow was reported back into the connection while
+  // it was sending (a re-entrant tcp_after). Overflow is now only counted, and
+  // TCP retransmits what was dropped.
+  Pair p(12);
+  auto [c, s] = open(p, 8080);
+  ASSERT_GE(s, 0);
+  p.world.run_for(61s);
+  const auto data = pattern(300000, 12);
+  const auto got = transfer(p, *p.a, c, *p.b, s, data, 120s);
+  EXPECT_TRUE(got == data);
+  EXPECT_GT(p.a->counters().DropArpQueueOverflow, 0u);
+  EXPECT_EQ(p.a->counters().TcpEstabResets, 0u);
+}
+
+}  // namespace
+}  // namespace ustack
