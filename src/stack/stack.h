@@ -260,6 +260,7 @@ class Stack {
   void tcp_poll_timers();
   std::optional<base::Instant> tcp_next_deadline() const;
   TcpSocket* tcp_listener_for(base::Ipv4Addr local, std::uint16_t port);
+  bool tcp_accept_queue_full(const tcp::Connection& embryo) const;
   bool tcp_port_conflict(const TcpSocket& s, base::IpAddr addr, std::uint16_t port) const;
   void tcp_demux_insert(tcp::Connection& c);
   void tcp_demux_erase(const tcp::Connection& c);

@@ -64,6 +64,16 @@ void Stack::tcp_demux_erase(const tcp::Connection& c) {
   if (pu != tcp_port_users_.end() && --pu->second == 0) tcp_port_users_.erase(pu);
 }
 
+bool Stack::tcp_accept_queue_full(const tcp::Connection& c) const {
+  const SocketEntry* e = entry(c.owner);
+  const auto* t = e ? std::get_if<TcpSocket>(&e->proto) : nullptr;
+  if (!t || t->listener < 0) return false;
+  const SocketEntry* le = entry(t->listener);
+  const auto* l = le ? std::get_if<TcpSocket>(&le->proto) : nullptr;
+  // sk_acceptq_is_full(): more waiting than the backlog.
+  return l && static_cast<int>(l->accept_queue.size()) > l->backlog;
+}
+
 Stack::TcpSocket* Stack::tcp_listener_for(Ipv4Addr local, std::uint16_t port) {
   auto it = tcp_listeners_.find(port);
   if (it == tcp_listeners_.end()) return nullptr;
@@ -153,6 +163,15 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
     const bool new_syn = (seg->flags & flag::syn) && !(seg->flags & (flag::ack | flag::rst));
     if (!(c.state() == tcp::State::time_wait && new_syn && c.syn_may_reuse(*seg) &&
           tcp_listener_for(ip.dst(), seg->dst_port))) {
+      // Linux (tcp_check_req -> syn_recv_sock): the ACK that would complete an
+      // embryo is dropped while the listener's accept queue is full; the embryo
+      // stays in SYN-RECEIVED and its SYN-ACK retransmission lets the peer try again.
+      if (c.state() == tcp::State::syn_received && (seg->flags & flag::ack) &&
+          !(seg->flags & (flag::rst | flag::syn)) && tcp_accept_queue_full(c)) {
+        ++counters_.TcpListenOverflows;
+        ++counters_.TcpListenDrops;
+        return;
+      }
       c.on_segment(*seg, payload, now_);
       tcp_after(c);
       return;

@@ -240,3 +240,66 @@ TEST(TcpSim, ABurstWhileArpReResolvesIsDeliveredAndCrashesNothing) {
 
 }  // namespace
 }  // namespace ustack
+
+namespace ustack {
+namespace {
+
+TEST(TcpSim, CloseWithDataQueuedDeliversAllOfItBeforeTheFin) {
+  // RFC 9293 3.10.4 CLOSE: "Queue this until all preceding SENDs have been
+  // segmentized, then form a FIN segment and send it." The socket is gone at
+  // once; the stack finishes the orphaned connection.
+  Pair p(13);
+  auto [c, s] = open(p, 8080);
+  const auto data = pattern(1 << 20, 13);
+  std::size_t queued = 0;
+  while (queued < data.size()) {
+    auto n = p.a->send_to(c, base::ByteSpan(data).subspan(queued), nullptr, 0);
+    if (!n) break;
+    queued += *n;
+  }
+  ASSERT_GT(queued, 0u);
+  ASSERT_TRUE(p.a->close(c).ok());  // most of it still unsent
+  std::vector<base::Byte> got, buf(65536);
+  bool eof = false;
+  ASSERT_TRUE(p.world.run_until([&] {
+    while (auto r = p.b->recv_from(s, buf, 0)) {
+      if (r->copied == 0) { eof = true; break; }
+      got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(r->copied));
+    }
+    return eof;
+  }, 60s));
+  ASSERT_EQ(got.size(), queued);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin()));
+  EXPECT_EQ(p.a->counters().TcpOutRsts, 0u);
+}
+
+TEST(TcpSim, ListenBacklogBoundsTheAcceptQueueAndLaterSynsAreRetried) {
+  // listen(2): "The backlog argument defines the maximum length to which the queue
+  // of pending connections ... may grow." As Linux (sk_acceptq_is_full: more than
+  // backlog), backlog 1 lets two connections wait; further SYNs are dropped, and
+  // their SYN retransmissions get in once accept() makes room.
+  Pair p(14);
+  auto l = *p.b->socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(p.b->bind(l, {Ipv4Addr::any(), 8080}).ok());
+  ASSERT_TRUE(p.b->listen(l, 1).ok());
+  std::vector<SocketId> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(*p.a->socket(AF_INET, SOCK_STREAM, 0));
+    (void)p.a->connect(clients.back(), base::Endpoint{Ipv4Addr(198, 18, 0, 2), 8080});
+  }
+  p.world.run_for(500ms);
+  // The first two completed; the others wait in SYN-RECEIVED with their ACK dropped.
+  int accepted = 0;
+  while (p.b->accept(l, nullptr)) ++accepted;
+  EXPECT_EQ(accepted, 2);
+  EXPECT_GE(p.b->counters().TcpListenOverflows, 2u);
+  // With room made, the SYN-ACK retransmissions (at 1 s) bring the others in.
+  EXPECT_TRUE(p.world.run_until([&] {
+    while (p.b->accept(l, nullptr)) ++accepted;
+    return accepted == 4;
+  }, 10s));
+  for (auto c : clients) EXPECT_EQ(*p.a->get_option(c, SOL_SOCKET, SO_ERROR), 0);
+}
+
+}  // namespace
+}  // namespace ustack
