@@ -23,7 +23,7 @@ require_python
 require_tools curl nc ss tcpdump tshark sha256sum
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || skip "missing tool: OpenBSD netcat (Debian package netcat-openbsd)"
 setup
-trap 'rc=$?; rm -f "$WORK"/*.bin; (exit $rc); _cleanup' EXIT
+trap 'rc=$?; rm -f "$WORK"/*.bin; set +e; (exit $rc); _cleanup' EXIT
 tshark_tcp_ports_as_data 7 9 19 5005 5006
 capture_start "$WORK/tcp.pcap"
 ustack_up
