@@ -2,6 +2,7 @@
 // addresses; 4.1.3.4 and 3.2.2: UDP and ICMP checksums; link-layer filtering),
 // counted by reason, without losing its ability to answer afterwards.
 #include "helpers.h"
+#include "support/hand_fed_device.h"
 #include "wire/checksum.h"
 
 namespace ustack::simtest {
@@ -157,29 +158,9 @@ TEST_F(InputFixture, DatagramForAnotherHostIsNotForwarded) {
 namespace ustack::simtest {
 namespace {
 
-/// A device the test fills by hand: lets a frame shorter than an Ethernet header
-/// (which a SimPort refuses to send) reach a stack.
-class QueueDevice : public link::Device {
- public:
-  link::Medium medium() const override { return link::Medium::ethernet; }
-  std::size_t mtu() const override { return 1500; }
-  std::string name() const override { return "queue"; }
-  std::optional<std::size_t> receive(base::Instant, base::MutByteSpan buf) override {
-    if (in.empty()) return std::nullopt;
-    Bytes f = std::move(in.front());
-    in.erase(in.begin());
-    std::copy(f.begin(), f.end(), buf.begin());
-    return f.size();
-  }
-  bool transmit(base::Instant, base::ByteSpan frame) override {
-    out.emplace_back(frame.begin(), frame.end());
-    return true;
-  }
-  const link::DeviceStats& stats() const override { return stats_; }
-  std::vector<Bytes> in, out;
-
- private:
-  link::DeviceStats stats_;
+/// Lets a frame shorter than an Ethernet header (which a SimPort refuses to send) reach a stack.
+struct QueueDevice : ustack::testing::HandFedDevice {
+  QueueDevice() : HandFedDevice(link::Medium::ethernet) {}
 };
 
 TEST(InputChecks, TruncatedEthernetFrameIsDropped) {

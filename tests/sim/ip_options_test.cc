@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "stack/stack.h"
-#include "support/fake_tun.h"
+#include "support/hand_fed_device.h"
 #include "wire/checksum.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
@@ -16,7 +16,7 @@ namespace {
 
 using base::Ipv4Addr;
 
-using testing::FakeTun;
+using testing::HandFedDevice;
 
 /// An echo request with a 4-byte option area holding `options`.
 std::vector<base::Byte> echo_with_options(std::vector<base::Byte> options) {
@@ -35,7 +35,7 @@ std::vector<base::Byte> echo_with_options(std::vector<base::Byte> options) {
 }
 
 struct Fixture {
-  FakeTun tun;
+  HandFedDevice tun;
   Stack stack;
   Fixture() { stack.add_interface(tun, {"tun0", {}, {Ipv4Addr(198, 18, 1, 2), 24}, std::nullopt}); }
   std::optional<wire::IcmpView> reply_icmp(std::size_t i = 0) {

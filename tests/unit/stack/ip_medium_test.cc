@@ -5,7 +5,7 @@
 
 #include "link/loopback.h"
 #include "stack/stack.h"
-#include "support/fake_tun.h"
+#include "support/hand_fed_device.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 
@@ -14,7 +14,7 @@ namespace {
 
 using base::Ipv4Addr;
 
-using testing::FakeTun;
+using testing::HandFedDevice;
 
 std::vector<base::Byte> echo_request(Ipv4Addr src, Ipv4Addr dst) {
   const std::vector<base::Byte> data(16, 0x5a);
@@ -28,7 +28,7 @@ std::vector<base::Byte> echo_request(Ipv4Addr src, Ipv4Addr dst) {
 }
 
 TEST(IpMedium, AnswersPingWithABareDatagramAndSendsNoArp) {
-  FakeTun tun;
+  HandFedDevice tun;
   Stack s;
   s.add_interface(tun, {"tun0", {}, {Ipv4Addr(198, 18, 1, 2), 24}, std::nullopt});
   tun.in.push_back(echo_request(Ipv4Addr(198, 18, 1, 1), Ipv4Addr(198, 18, 1, 2)));
@@ -43,7 +43,7 @@ TEST(IpMedium, AnswersPingWithABareDatagramAndSendsNoArp) {
 }
 
 TEST(IpMedium, Ipv6DatagramsAreCountedApartFromIpv4HeaderErrors) {
-  FakeTun tun;
+  HandFedDevice tun;
   Stack s;
   s.add_interface(tun, {"tun0", {}, {Ipv4Addr(198, 18, 1, 2), 24}, std::nullopt});
   // An IPv6 router solicitation as the kernel sends on a new TUN (version 6).

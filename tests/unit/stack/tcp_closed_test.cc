@@ -2,6 +2,8 @@
 // port answers. Driven over an IP-medium device the test feeds by hand.
 #include <gtest/gtest.h>
 
+#include "support/hand_fed_device.h"
+
 #include <vector>
 
 #include "stack/stack.h"
@@ -18,28 +20,7 @@ using Bytes = std::vector<base::Byte>;
 const Ipv4Addr kUs(10, 0, 0, 1);
 const Ipv4Addr kPeer(10, 0, 0, 2);
 
-class HandFedTun : public link::Device {
- public:
-  link::Medium medium() const override { return link::Medium::ip; }
-  std::size_t mtu() const override { return 1500; }
-  std::string name() const override { return "hand0"; }
-  std::optional<std::size_t> receive(base::Instant, base::MutByteSpan buf) override {
-    if (in.empty()) return std::nullopt;
-    Bytes f = std::move(in.front());
-    in.erase(in.begin());
-    std::copy(f.begin(), f.end(), buf.begin());
-    return f.size();
-  }
-  bool transmit(base::Instant, base::ByteSpan frame) override {
-    out.emplace_back(frame.begin(), frame.end());
-    return true;
-  }
-  const link::DeviceStats& stats() const override { return stats_; }
-  std::vector<Bytes> in, out;
-
- private:
-  link::DeviceStats stats_;
-};
+using HandFedTun = ustack::testing::HandFedDevice;
 
 struct ClosedPort : ::testing::Test {
   ClosedPort() { s.add_interface(dev, {"hand0", base::MacAddr(), {kUs, 24}, std::nullopt}); }

@@ -4,7 +4,7 @@
 #include <poll.h>
 
 #include "stack/stack.h"
-#include "support/fake_tun.h"
+#include "support/hand_fed_device.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
@@ -13,12 +13,12 @@ namespace ustack::stack {
 namespace {
 
 using base::Ipv4Addr;
-using testing::FakeTun;
+using testing::HandFedDevice;
 
 const Ipv4Addr kLocal(198, 18, 1, 2), kRemote(198, 18, 1, 1);
 
 struct Fixture {
-  FakeTun tun;
+  HandFedDevice tun;
   Stack stack;
   SocketId sock;
   Fixture(int ttl = -1) {

@@ -1,5 +1,6 @@
-// A hand-fed IP-medium device for tests: frames pushed on `in` are received by
-// the stack; what it transmits is kept in `out`.
+// A device for tests that is fed by hand: frames pushed on `in` are received by
+// the stack; what it transmits is kept in `out`. IP medium (a TUN) by default;
+// Ethernet lets a frame reach a stack that a SimPort would refuse to carry.
 #pragma once
 
 #include <algorithm>
@@ -9,11 +10,12 @@
 
 namespace ustack::testing {
 
-class FakeTun : public link::Device {
+class HandFedDevice : public link::Device {
  public:
-  link::Medium medium() const override { return link::Medium::ip; }
+  explicit HandFedDevice(link::Medium medium = link::Medium::ip) : medium_(medium) {}
+  link::Medium medium() const override { return medium_; }
   std::size_t mtu() const override { return 1500; }
-  std::string name() const override { return "tun0"; }
+  std::string name() const override { return medium_ == link::Medium::ip ? "tun0" : "eth0"; }
   std::optional<std::size_t> receive(base::Instant, base::MutByteSpan buf) override {
     if (in.empty()) return std::nullopt;
     auto f = std::move(in.front());
@@ -30,6 +32,7 @@ class FakeTun : public link::Device {
   std::vector<std::vector<base::Byte>> in, out;
 
  private:
+  link::Medium medium_;
   link::DeviceStats stats_;
 };
 
