@@ -116,3 +116,32 @@ struct Endpoint {
 };
 
 }  // namespace ustack::base
+
+// fmt formatters, so that log calls pass addresses and format them only when the
+// level is on (never a string built per packet for a disabled log line).
+#include <fmt/format.h>
+
+template <>
+struct fmt::formatter<ustack::base::Ipv4Addr> : fmt::formatter<std::string_view> {
+  auto format(const ustack::base::Ipv4Addr& a, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(a.to_string(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<ustack::base::MacAddr> : fmt::formatter<std::string_view> {
+  auto format(const ustack::base::MacAddr& a, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(a.to_string(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<ustack::base::Endpoint> : fmt::formatter<std::string_view> {
+  auto format(const ustack::base::Endpoint& e, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(e.to_string(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<ustack::base::Ipv4Cidr> : fmt::formatter<std::string_view> {
+  auto format(const ustack::base::Ipv4Cidr& c, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(c.to_string(), ctx);
+  }
+};

@@ -77,7 +77,7 @@ void Stack::icmp_input(Interface& iface, const wire::Ipv4View& ip, bool broadcas
         ++counters_.IcmpOutMsgs;
         ++counters_.IcmpOutEchoReps;
       }
-      config_.logger.debug("{}: echo reply to {} seq {} ({} bytes)", iface.name, ip.src().to_string(),
+      config_.logger.debug("{}: echo reply to {} seq {} ({} bytes)", iface.name, ip.src(),
                            icmp->seq(), icmp->payload().size());
       return;
     }
@@ -132,7 +132,7 @@ void Stack::report_to_sender(ByteSpan datagram, int err) {
   if (!e) return;
   s->pending_error = err;
   notify(*e, s->id);
-  config_.logger.debug("udp {}: error {} from ICMP", s->local.to_string(), err);
+  config_.logger.debug("udp {}: error {} from ICMP", s->local, err);
 }
 
 void Stack::send_icmp_error(const wire::Ipv4View& offending, std::uint8_t type, std::uint8_t code,
@@ -188,7 +188,7 @@ void Stack::send_icmp_error(ByteSpan original, std::uint8_t type, std::uint8_t c
   ++counters_.IcmpOutMsgs;
   if (type == wire::icmp_type::dest_unreachable) ++counters_.IcmpOutDestUnreachs;
   if (type == wire::icmp_type::time_exceeded) ++counters_.IcmpOutTimeExcds;
-  config_.logger.debug("icmp: sent type {} code {} to {}", type, code, src.to_string());
+  config_.logger.debug("icmp: sent type {} code {} to {}", type, code, src);
 }
 
 }  // namespace ustack::stack

@@ -51,8 +51,8 @@ InterfaceId Stack::add_interface(link::Device& device, const InterfaceConfig& co
   iface->arp = ip::ArpCache(config_.arp);
   iface->announce_pending = iface->ethernet();
   routes_.add({config.addr, std::nullopt, iface->id, 0, ip::Route::Kind::connected});
-  config_.logger.info("{}: up, {} mac {} mtu {}", iface->name, config.addr.to_string(),
-                      iface->mac.to_string(), iface->mtu);
+  config_.logger.info("{}: up, {} mac {} mtu {}", iface->name, config.addr,
+                      iface->mac, iface->mtu);
   interfaces_.push_back(std::move(iface));
   return interfaces_.back()->id;
 }
@@ -260,8 +260,8 @@ void Stack::arp_input(Interface& iface, ByteSpan payload) {
   if (arp->op == wire::ArpOp::request) {
     send_arp(iface, static_cast<std::uint16_t>(wire::ArpOp::reply), arp->sender_mac, sender,
              arp->sender_mac);
-    config_.logger.debug("{}: ARP reply to {} ({})", iface.name, sender.to_string(),
-                         arp->sender_mac.to_string());
+    config_.logger.debug("{}: ARP reply to {} ({})", iface.name, sender,
+                         arp->sender_mac);
   }
 }
 
@@ -278,7 +278,7 @@ void Stack::send_arp(Interface& iface, std::uint16_t op, MacAddr target_mac, Ipv
 
 void Stack::handle_arp_work(Interface& iface, ip::ArpWork& work) {
   for (Ipv4Addr ip : work.send_requests) {
-    config_.logger.debug("{}: ARP who-has {}", iface.name, ip.to_string());
+    config_.logger.debug("{}: ARP who-has {}", iface.name, ip);
     send_arp(iface, static_cast<std::uint16_t>(wire::ArpOp::request), MacAddr(), ip, MacAddr::broadcast());
   }
   for (auto& [mac, packet] : work.ready) {

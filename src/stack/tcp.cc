@@ -269,6 +269,10 @@ void Stack::tcp_after(tcp::Connection& c) {
     ++counters_.TcpOutSegs;
     (void)ip_output(hdr, std::move(seg), *r);
   }
+  if (c.outbox().empty()) {  // give the buffer back, to be reused without allocating
+    outbox.clear();
+    c.outbox().swap(outbox);
+  }
   counters_.TcpRetransSegs += c.take_retransmits();
   if (c.state() != tcp::State::closed) tcp_refile(c);
   const tcp::Events ev = c.take_events();
