@@ -24,6 +24,12 @@ require_tools curl nc ss tcpdump tshark sha256sum
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || skip "missing tool: OpenBSD netcat (Debian package netcat-openbsd)"
 setup
 trap 'rc=$?; rm -f "$WORK"/*.bin; set +e; (exit $rc); _cleanup' EXIT
+# Linux's timer-driven early retransmissions (tail loss probes, RACK) fire within
+# a few milliseconds; on two shared cores ustack is sometimes not scheduled that
+# soon, and Linux re-sends segments that were not lost (seen: a 5 ms gap). These
+# per-namespace sysctls leave Linux with RTO (200 ms at least) and three duplicate
+# ACKs, so a retransmission in the capture still means a real loss or a ustack bug.
+nsx sysctl -qw net.ipv4.tcp_early_retrans=0 net.ipv4.tcp_recovery=0
 tshark_tcp_ports_as_data 7 9 19 5005 5006
 capture_start "$WORK/tcp.pcap"
 ustack_up
