@@ -253,21 +253,25 @@ void Stack::tcp_after(tcp::Connection& c) {
   // reported to its connection, whose tcp_after() runs inside this one).
   std::vector<base::PacketBuf> outbox;
   outbox.swap(c.outbox());
-  for (auto& seg : outbox) {
+  if (!outbox.empty()) {
+    // One route and one header template for the whole batch: every segment goes
+    // to the same peer.
     auto r = route(c.remote().addr.v4(), c.local().addr.v4());
-    if (!r) {
-      ++counters_.IpOutNoRoutes;
-      continue;
-    }
-    auto view = wire::TcpView::parse(seg.data());
-    if (view && (view->flags() & flag::rst)) ++counters_.TcpOutRsts;
     const int ttl = c.config().ip_ttl;
-    wire::Ipv4Repr hdr{r->src, c.remote().addr.v4(), wire::ip_proto::tcp,
-                       static_cast<std::uint8_t>(ttl == -1 ? config_.default_ttl : ttl),
-                       static_cast<std::uint8_t>(c.config().ip_tos)};
-    hdr.dont_fragment = true;  // Linux: TCP does path MTU discovery
-    ++counters_.TcpOutSegs;
-    (void)ip_output(hdr, std::move(seg), *r);
+    const wire::Ipv4Repr hdr{r ? r->src : Ipv4Addr(), c.remote().addr.v4(), wire::ip_proto::tcp,
+                             static_cast<std::uint8_t>(ttl == -1 ? config_.default_ttl : ttl),
+                             static_cast<std::uint8_t>(c.config().ip_tos), 0,
+                             true /* DF: Linux's TCP does path MTU discovery */};
+    for (auto& seg : outbox) {
+      if (!r) {
+        ++counters_.IpOutNoRoutes;
+        continue;
+      }
+      // The flags byte of the TCP header: count the resets we send.
+      if (seg.size() > 13 && (seg.data()[13] & flag::rst)) ++counters_.TcpOutRsts;
+      ++counters_.TcpOutSegs;
+      (void)ip_output(hdr, std::move(seg), *r);
+    }
   }
   if (c.outbox().empty()) {  // give the buffer back, to be reused without allocating
     outbox.clear();
@@ -298,7 +302,7 @@ void Stack::tcp_after(tcp::Connection& c) {
     if (ev.closed) {
       // Reset or timed out before accept(): it vanishes from the queues.
       if (l) {
-        if (c.synchronized() || std::find(l->accept_queue.begin(), l->accept_queue.end(), owner) != l->accept_queue.end())
+        if (std::find(l->accept_queue.begin(), l->accept_queue.end(), owner) != l->accept_queue.end())
           std::erase(l->accept_queue, owner);
         else if (l->syn_queue > 0)
           --l->syn_queue;

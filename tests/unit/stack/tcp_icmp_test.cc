@@ -76,6 +76,7 @@ TEST(TcpIcmp, IpTtlOfAStreamSocketIsUsedForItsSegments) {
   ASSERT_TRUE(ip.ok());
   EXPECT_EQ(ip->ttl(), 7);
   EXPECT_EQ(ip->protocol(), wire::ip_proto::tcp);
+  EXPECT_TRUE(ip->dont_fragment());  // TCP segments carry DF, as Linux's (path MTU discovery)
 }
 
 }  // namespace
