@@ -59,6 +59,22 @@ struct StackConfig {
   tcp::Config tcp;                    // what a new stream socket starts with
 };
 
+/// One socket (or a connection whose socket is gone: an orphan, TIME-WAIT) as
+/// `ss` shows it.
+struct SocketInfo {
+  SocketId id = -1;                     // -1: no socket any more (closed by the application)
+  int type = 0;                         // SOCK_STREAM, SOCK_DGRAM, SOCK_RAW
+  int protocol = 0;                     // IPPROTO_TCP, IPPROTO_UDP, or the raw protocol
+  bool listening = false;
+  std::optional<tcp::State> tcp_state;  // stream sockets with a connection
+  base::Endpoint local;
+  std::optional<base::Endpoint> peer;
+  /// ss's Recv-Q and Send-Q: bytes waiting to be read and sent; for a listener,
+  /// the accept queue's length and the backlog.
+  std::size_t recv_q = 0, send_q = 0;
+  std::optional<tcp::Snapshot> tcp;     // TCP internals (ss -i)
+};
+
 struct InterfaceConfig {
   std::string name;
   base::MacAddr mac;                 // ignored for IP-medium devices
@@ -160,6 +176,8 @@ class Stack {
   void take_changed(std::vector<SocketId>& out);
 
   const Counters& counters() const { return counters_; }
+  /// Every socket and every connection still alive without one, for ss.
+  std::vector<SocketInfo> socket_infos() const;
   /// One line per TCP connection (the socket pair and Connection::describe()).
   std::vector<std::string> tcp_describe() const;
   const base::Logger& logger() const { return config_.logger; }

@@ -1,0 +1,39 @@
+// What a running ustack shows of itself (issue "See inside"): its sockets with
+// their TCP internals, counters, neighbours, routes and interfaces, as one
+// versioned value, with JSON both ways for the control endpoint and --json.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "ip/arp_cache.h"
+#include "ip/route.h"
+#include "stack/stack.h"
+
+namespace ustack::ctl {
+
+inline constexpr int kProtocolVersion = 1;
+
+struct Snapshot {
+  int version = kProtocolVersion;
+  std::string program;  // the process's name (argv[0] basename)
+  int pid = 0;
+  std::vector<stack::SocketInfo> sockets;
+  std::vector<std::pair<std::string, std::uint64_t>> counters;  // MIB name, value, in Counters' order
+  std::vector<ip::ArpEntryInfo> neighbours;
+  std::vector<ip::Route> routes;
+  std::vector<stack::InterfaceInfo> interfaces;
+};
+
+/// Reads the stack (the caller holds the runtime's lock, or owns the stack).
+Snapshot take_snapshot(const stack::Stack& stack, std::string program, int pid);
+
+std::string to_json(const Snapshot& s);
+/// Fails with a message naming what is wrong (not JSON, another version, a field missing).
+base::Result<Snapshot, std::string> from_json(std::string_view text);
+
+}  // namespace ustack::ctl
