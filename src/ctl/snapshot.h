@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/time.h"
 #include "ip/arp_cache.h"
 #include "ip/route.h"
 #include "stack/stack.h"
@@ -22,6 +23,7 @@ struct Snapshot {
   int version = kProtocolVersion;
   std::string program;  // the process's name (argv[0] basename)
   int pid = 0;
+  base::Instant now{};  // the stack's clock when taken (neighbours' ages are read against it)
   std::vector<stack::SocketInfo> sockets;
   std::vector<std::pair<std::string, std::uint64_t>> counters;  // MIB name, value, in Counters' order
   std::vector<ip::ArpEntryInfo> neighbours;
@@ -32,7 +34,8 @@ struct Snapshot {
 /// Reads the stack (the caller holds the runtime's lock, or owns the stack).
 Snapshot take_snapshot(const stack::Stack& stack, std::string program, int pid);
 
-std::string to_json(const Snapshot& s);
+/// The Snapshot as JSON (docs/ctl-protocol.md, version 1); indent < 0: one line.
+std::string to_json(const Snapshot& s, int indent = -1);
 /// Fails with a message naming what is wrong (not JSON, another version, a field missing).
 base::Result<Snapshot, std::string> from_json(std::string_view text);
 

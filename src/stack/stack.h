@@ -72,6 +72,7 @@ struct SocketInfo {
   /// ss's Recv-Q and Send-Q: bytes waiting to be read and sent; for a listener,
   /// the accept queue's length and the backlog.
   std::size_t recv_q = 0, send_q = 0;
+  std::size_t rcvbuf = 0, sndbuf = 0;   // SO_RCVBUF, SO_SNDBUF (ss -m); 0 for an orphan
   std::optional<tcp::Snapshot> tcp;     // TCP internals (ss -i)
 };
 
