@@ -17,6 +17,11 @@ void register_ping(CLI::App& app);
 void register_nc(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_script(CLI::App& app);
+void register_ss(CLI::App& app);       // tools/ss.cc
+void register_netstat(CLI::App& app);  // tools/show.cc, as the three below
+void register_neigh(CLI::App& app);
+void register_route(CLI::App& app);
+void register_addr(CLI::App& app);
 
 /// Blocks SIGINT and SIGTERM in this thread and those it creates from now on;
 /// wait_for_stop_signal() then returns the signal when one arrives.

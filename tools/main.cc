@@ -61,6 +61,11 @@ int main(int argc, char** argv) {
   ustack::tools::register_nc(app);
   ustack::tools::register_demo(app);
   ustack::tools::register_script(app);
+  ustack::tools::register_ss(app);
+  ustack::tools::register_netstat(app);
+  ustack::tools::register_neigh(app);
+  ustack::tools::register_route(app);
+  ustack::tools::register_addr(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

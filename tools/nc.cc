@@ -229,6 +229,8 @@ int run_nc(const NcOptions& o) {
 
 void register_nc(CLI::App& app) {
   auto o = std::make_shared<NcOptions>();
+  o->host.control = true;  // `ustack ss` and the others see this host
+  o->host.program = "ustack nc";
   auto* cmd = app.add_subcommand("nc", "netcat over ustack: TCP (half-close when standard input ends), or UDP with -u");
   add_attach_options(*cmd, o->host);
   cmd->add_flag("-l", o->listen, "Listen for a peer (TCP: accept one connection) instead of connecting");

@@ -103,6 +103,8 @@ int run_up(const UpOptions& o) {
 
 void register_up(CLI::App& app) {
   auto opts = std::make_shared<UpOptions>();
+  opts->host.control = true;  // `ustack ss` and the others see this host
+  opts->host.program = "ustack up";
   auto* cmd = app.add_subcommand(
       "up", "Run a host: answer ARP and ping; serve UDP echo (7), TCP echo (7), discard (9), chargen (19), HTTP (80)");
   add_attach_options(*cmd, opts->host);

@@ -17,6 +17,7 @@ namespace ustack {
 
 namespace stack { class Stack; }
 namespace runtime { class Runtime; }
+namespace ctl { struct Snapshot; }  // "ctl/snapshot.h"
 
 struct HostOptions {
   std::string tap;          // attach to this existing TAP interface, or
@@ -31,6 +32,11 @@ struct HostOptions {
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()
+  /// Serve the control endpoint (docs/ctl-protocol.md) that `ustack ss`,
+  /// `netstat`, `neigh`, `route` and `addr` read. Off for embedding programs; the
+  /// ustack tools turn it on. Failing to serve it is a warning, not an error.
+  bool control = false;
+  std::string program;      // the name the snapshot gives the process; default: /proc/self/comm
 };
 
 class Host {
@@ -42,6 +48,12 @@ class Host {
   stack::Stack& stack();
   runtime::Runtime& runtime();
   std::string describe() const;  // "tap0 198.18.0.2/24 mac 02:.. mtu 1500"
+  /// What `ustack ss` and the other commands show of this host (sockets,
+  /// counters, neighbours, routes, interfaces), taken under the runtime's lock;
+  /// the same value the control endpoint serves. Include "ctl/snapshot.h".
+  ctl::Snapshot snapshot();
+  /// The control socket's path; empty when the endpoint is off.
+  std::string control_path() const;
 
  private:
   struct Impl;

@@ -5,8 +5,12 @@
 #include <net/if.h>
 #include <sys/random.h>
 
-#include <cerrno>
+#include <unistd.h>
 
+#include <cerrno>
+#include <fstream>
+
+#include "ctl/server.h"
 #include "link/impair.h"
 #include "link/pcap.h"
 #include "link/tap.h"
@@ -23,6 +27,8 @@ struct Host::Impl {
   std::unique_ptr<stack::Stack> stack;
   std::unique_ptr<runtime::Runtime> runtime;
   std::string description;
+  std::string program;
+  std::unique_ptr<ctl::Server> control;  // stopped before the runtime
 };
 
 namespace {
@@ -41,12 +47,20 @@ base::MacAddr random_mac(base::Random& rng) {
   return base::MacAddr(b);
 }
 
+std::string own_program_name() {
+  std::ifstream in("/proc/self/comm");
+  std::string name;
+  std::getline(in, name);
+  return name.empty() ? "ustack" : name;
+}
+
 }  // namespace
 
 Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Host::~Host() {
   if (!impl_) return;
+  impl_->control.reset();  // its thread takes snapshots through the runtime
   impl_->runtime->stop();
   if (socket::default_runtime() == impl_->runtime.get()) socket::set_default_runtime(nullptr);
   socket::DescriptorTable::instance().release_runtime(impl_->runtime.get());
@@ -56,6 +70,12 @@ Host::~Host() {
 stack::Stack& Host::stack() { return *impl_->stack; }
 runtime::Runtime& Host::runtime() { return *impl_->runtime; }
 std::string Host::describe() const { return impl_->description; }
+std::string Host::control_path() const { return impl_->control ? impl_->control->path() : std::string(); }
+
+ctl::Snapshot Host::snapshot() {
+  return impl_->runtime->call(
+      [&](stack::Stack& s) { return ctl::take_snapshot(s, impl_->program, static_cast<int>(::getpid())); });
+}
 
 base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& o) {
   if (o.tap.empty() == o.tun.empty()) return std::string("give exactly one of --tap or --tun");
@@ -140,8 +160,21 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   impl->description = ifname + " " + cidr->to_string() +
                       (o.tap.empty() ? "" : " mac " + mac.to_string()) + " mtu " +
                       std::to_string(impl->device->mtu());
+  impl->program = o.program.empty() ? own_program_name() : o.program;
   impl->runtime->start();
   socket::set_default_runtime(impl->runtime.get());
+  if (o.control) {
+    runtime::Runtime* rt = impl->runtime.get();
+    const std::string program = impl->program;
+    auto server = ctl::Server::start({.program = program}, [rt, program] {
+      return rt->call([&](stack::Stack& s) { return ctl::take_snapshot(s, program, static_cast<int>(::getpid())); });
+    });
+    if (server) {
+      impl->control = std::move(*server);
+    } else {
+      std::fprintf(stderr, "ustack: no control endpoint (ustack ss will not see this host): %s\n", server.error().c_str());
+    }
+  }
   return std::unique_ptr<Host>(new Host(std::move(impl)));
 }
 
