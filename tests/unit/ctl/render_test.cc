@@ -1,0 +1,217 @@
+// Golden output of the renderers over a stack in a known state (ctl_world.h):
+// the text follows ss, netstat -s, nstat, ip neigh, ip route and ip addr.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ctl/render.h"
+#include "ctl_world.h"
+
+namespace ustack::ctl {
+namespace {
+
+struct Rendered : ::testing::Test {
+  test::CtlWorld w;
+  Snapshot snap = take_snapshot(*w.b, "server", 4242);
+  std::string ss(SsOptions o, std::vector<std::string> filter = {}) {
+    auto f = SsFilter::parse(filter);
+    EXPECT_TRUE(f.ok()) << f.error();
+    return render_ss(std::span(&snap, 1), o, f.ok() ? *f : SsFilter{});
+  }
+};
+
+TEST_F(Rendered, SsAllNumeric) {
+  EXPECT_EQ(ss({.all = true, .numeric = true}),
+            "Netid State     Recv-Q Send-Q Local Address:Port  Peer Address:Port  Process\n"
+            "tcp   LISTEN    0      16           0.0.0.0:80         0.0.0.0:*\n"
+            "tcp   ESTAB     100    3000      198.18.0.2:80      198.18.0.1:59964\n"
+            "udp   UNCONN    0      0            0.0.0.0:7          0.0.0.0:*\n"
+            "udp   ESTAB     0      0         198.18.0.2:54200   198.18.0.1:53\n"
+            "tcp   TIME-WAIT 0      0         198.18.0.2:80      198.18.0.1:59963\n");
+}
+
+TEST_F(Rendered, SsDefaultShowsConnectedOnlyAndOneProtocolHasNoNetid) {
+  // ss -tn: no listeners, no TIME-WAIT; no Netid column with one protocol.
+  EXPECT_EQ(ss({.tcp = true, .numeric = true}),
+            "State Recv-Q Send-Q Local Address:Port Peer Address:Port  Process\n"
+            "ESTAB 100    3000      198.18.0.2:80     198.18.0.1:59964\n");
+}
+
+TEST_F(Rendered, SsListening) {
+  EXPECT_EQ(ss({.tcp = true, .udp = true, .listening = true, .numeric = true}),
+            "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+            "tcp   LISTEN 0      16           0.0.0.0:80        0.0.0.0:*\n"
+            "udp   UNCONN 0      0            0.0.0.0:7         0.0.0.0:*\n");
+}
+
+TEST_F(Rendered, SsServiceNamesWithoutNumeric) {
+  const std::string out = ss({.udp = true, .listening = true});
+  // /etc/services names port 7 "echo" where it is installed.
+  EXPECT_TRUE(out.find("0.0.0.0:echo") != std::string::npos || out.find("0.0.0.0:7") != std::string::npos) << out;
+}
+
+TEST_F(Rendered, SsInfoExtendedMemoryProcesses) {
+  EXPECT_EQ(ss({.tcp = true, .all = true, .numeric = true, .extended = true, .info = true, .memory = true,
+                .processes = true}),
+            "State     Recv-Q Send-Q Local Address:Port Peer Address:Port  Process\n"
+            "LISTEN    0      16           0.0.0.0:80        0.0.0.0:*     users:((\"server\",pid=4242,fd=0)) ino:0 sk:0\n"
+            "\t skmem:(r0,rb131072,t16,tb65536,f0,w0,o0,bl0,d0)\n"
+            "ESTAB     100    3000      198.18.0.2:80     198.18.0.1:59964 users:((\"server\",pid=4242,fd=1)) ino:0 sk:1\n"
+            "\t skmem:(r100,rb131072,t3000,tb65536,f0,w0,o0,bl0,d0) ts sack reno wscale:7,7 rto:200 rtt:1/0.5 "
+            "mss:1448 rcvmss:1460 advmss:1460 cwnd:10 bytes_sent:3000 bytes_received:100 segs_out:5 segs_in:2 "
+            "data_segs_out:3 data_segs_in:1 lastrcv:9 lastack:9 unacked:3 rcv_wnd:130944 snd_wnd:131072\n"
+            "TIME-WAIT 0      0         198.18.0.2:80     198.18.0.1:59963 ino:0\n");
+}
+
+TEST_F(Rendered, SsInfoWithoutExtendedHasNoOptions) {
+  const std::string out = ss({.tcp = true, .numeric = true, .info = true});
+  EXPECT_NE(out.find("\n\t reno wscale:7,7 rto:200 "), std::string::npos) << out;
+  EXPECT_EQ(out.find(" ts "), std::string::npos) << out;
+}
+
+TEST_F(Rendered, SsSummary) {
+  EXPECT_EQ(ss({.summary = true}),
+            "Total: 4\n"
+            "TCP:   3 (estab 1, closed 0, orphaned 0, timewait 1)\n"
+            "\n"
+            "Transport Total     IP        IPv6\n"
+            "RAW\t  0         0         0\n"
+            "UDP\t  2         2         0\n"
+            "TCP\t  2         2         0\n"
+            "INET\t  4         4         0\n"
+            "FRAG\t  0         0         0\n");
+}
+
+TEST_F(Rendered, SsOneStateDropsTheStateColumn) {
+  // ss -tan state time-wait
+  EXPECT_EQ(ss({.tcp = true, .all = true, .numeric = true}, {"state", "time-wait"}),
+            "Recv-Q Send-Q Local Address:Port Peer Address:Port  Process\n"
+            "0      0         198.18.0.2:80     198.18.0.1:59963\n");
+}
+
+TEST_F(Rendered, SsFilters) {
+  auto ports = [&](std::vector<std::string> f) {
+    std::string out;
+    for (const auto& s : snap.sockets) {
+      auto filter = SsFilter::parse(f);
+      EXPECT_TRUE(filter.ok()) << filter.error();
+      if (filter.ok() && ss_selects({.all = true}, *filter, s)) out += std::to_string(s.local.port) + " ";
+    }
+    return out;
+  };
+  EXPECT_EQ(ports({}), "80 80 7 54200 80 ");
+  EXPECT_EQ(ports({"state", "established"}), "80 54200 ");
+  EXPECT_EQ(ports({"state", "listening"}), "80 ");
+  EXPECT_EQ(ports({"state", "connected"}), "80 54200 80 ");
+  EXPECT_EQ(ports({"state", "all"}), "80 80 7 54200 80 ");
+  EXPECT_EQ(ports({"state", "closed"}), "7 ");
+  EXPECT_EQ(ports({"state", "established", "state", "time-wait"}), "80 54200 80 ");
+  EXPECT_EQ(ports({"exclude", "time-wait", "exclude", "listening"}), "80 7 54200 ");
+  EXPECT_EQ(ports({"sport", "=", ":80"}), "80 80 80 ");
+  EXPECT_EQ(ports({"sport = :7"}), "7 ");
+  EXPECT_EQ(ports({"dport", "=", ":53"}), "54200 ");
+  EXPECT_EQ(ports({"dport", ">", ":1024"}), "80 80 ");
+  EXPECT_EQ(ports({"src", "198.18.0.2"}), "80 54200 80 ");
+  EXPECT_EQ(ports({"src", "198.18.0.0/24:80"}), "80 80 ");
+  EXPECT_EQ(ports({"dst", "198.18.0.1"}), "80 54200 80 ");
+  EXPECT_EQ(ports({"dst", "198.18.0.1:53"}), "54200 ");
+  EXPECT_EQ(ports({"state", "established", "sport", "=", ":80"}), "80 ");
+  EXPECT_EQ(ports({"(", "sport", "=", ":7", "or", "dport", "=", ":53", ")"}), "7 54200 ");
+  EXPECT_EQ(ports({"not", "sport", "=", ":80"}), "7 54200 ");
+  EXPECT_EQ(ports({"sport", "=", ":80", "and", "!", "dst", "0.0.0.0"}), "80 80 ");
+}
+
+TEST_F(Rendered, SsBadFilterIsAClearError) {
+  auto parse_error = [](std::vector<std::string> f) {
+    auto r = SsFilter::parse(f);
+    return r.ok() ? std::string("ok") : r.error();
+  };
+  EXPECT_EQ(parse_error({"state", "bogus"}), "wrong state name: bogus");
+  EXPECT_EQ(parse_error({"state"}), "state: a state name expected");
+  EXPECT_EQ(parse_error({"dport", "=", ":http-alt"}), "dport: not a port: ':http-alt' (expected :80 or 80)");
+  EXPECT_EQ(parse_error({"src", "300.1.1.1"}), "src: not an IPv4 address or prefix: '300.1.1.1'");
+  EXPECT_EQ(parse_error({"frobnicate"}),
+            "unknown filter word 'frobnicate' (expected state, exclude, sport, dport, src, dst, and, or, not)");
+  EXPECT_EQ(parse_error({"(", "sport", "=", ":80"}), "')' expected");
+  EXPECT_EQ(parse_error({"sport", "=", ":80", ")"}), "unexpected ')'");
+}
+
+TEST_F(Rendered, SsJsonHoldsTheSelectedSockets) {
+  const auto j = nlohmann::json::parse(render_ss_json(std::span(&snap, 1), {.tcp = true}, {}));
+  EXPECT_EQ(j.at("version"), 1);
+  ASSERT_EQ(j.at("sockets").size(), 1u);
+  const auto& s = j.at("sockets")[0];
+  EXPECT_EQ(s.at("ss_state"), "ESTAB");
+  EXPECT_EQ(s.at("netid"), "tcp");
+  EXPECT_EQ(s.at("program"), "server");
+  EXPECT_EQ(s.at("recv_q"), 100);
+  EXPECT_EQ(s.at("send_q"), 3000);
+  EXPECT_EQ(s.at("local").at("port"), 80);
+}
+
+TEST_F(Rendered, NetstatGroupsByProtocol) {
+  const std::string out = render_netstat_s(snap);
+  EXPECT_EQ(out.substr(0, out.find("    InHdrErrors")), "Ip:\n    InReceives: 9\n");
+  for (const char* line : {"\nIcmp:\n    InMsgs: 0\n", "\nTcp:\n    ActiveOpens: 0\n    PassiveOpens: 2\n",
+                           "\nUdp:\n    InDatagrams: 0\n", "\nArp:\n    InRequests: 3\n",
+                           "\nustack drops:\n    EthTruncated: 0\n", "    ArpNotForUs: 1\n"})
+    EXPECT_NE(out.find(line), std::string::npos) << line;
+  // Every counter once: Ip does not take Icmp's.
+  std::size_t lines = 0;
+  for (char c : out) lines += c == '\n';
+  EXPECT_EQ(lines, snap.counters.size() + 6);
+}
+
+TEST_F(Rendered, NstatIsFlat) {
+  const std::string out = render_nstat(snap);
+  const std::string head =
+            "#ustack\n"
+            "IpInReceives                    9\n"
+            "IpInHdrErrors                   0\n";
+  EXPECT_EQ(out.substr(0, head.size()), head);
+  EXPECT_NE(out.find("\nTcpPassiveOpens                 2\n"), std::string::npos);
+  const auto j = nlohmann::json::parse(render_counters_json(snap));
+  EXPECT_EQ(j.at("counters").at("TcpPassiveOpens"), 2);
+}
+
+TEST_F(Rendered, Neigh) {
+  EXPECT_EQ(render_neigh(snap), "198.18.0.1 dev tap0 lladdr 02:00:00:00:00:01 REACHABLE\n");
+  Snapshot later = snap;
+  later.now += std::chrono::hours(1);
+  later.neighbours.push_back({base::Ipv4Addr(198, 18, 0, 9), std::nullopt, ip::ArpEntryInfo::State::incomplete, {}});
+  later.neighbours.push_back({base::Ipv4Addr(198, 18, 0, 8), std::nullopt, ip::ArpEntryInfo::State::failed, {}});
+  later.neighbours.push_back({base::Ipv4Addr(198, 18, 0, 7), base::MacAddr({2, 0, 0, 0, 0, 7}),
+                              ip::ArpEntryInfo::State::permanent, {}});
+  EXPECT_EQ(render_neigh(later),
+            "198.18.0.1 dev tap0 lladdr 02:00:00:00:00:01 STALE\n"
+            "198.18.0.9 dev tap0 INCOMPLETE\n"
+            "198.18.0.8 dev tap0 FAILED\n"
+            "198.18.0.7 dev tap0 lladdr 02:00:00:00:00:07 PERMANENT\n");
+  const auto j = nlohmann::json::parse(render_neigh_json(snap));
+  EXPECT_EQ(j.at("neighbours")[0].at("state"), "reachable");
+}
+
+TEST_F(Rendered, Route) {
+  EXPECT_EQ(render_route(snap),
+            "default via 198.18.0.1 dev tap0\n"
+            "198.18.0.0/24 dev tap0 proto kernel scope link src 198.18.0.2\n");
+  const auto j = nlohmann::json::parse(render_route_json(snap));
+  EXPECT_EQ(j.at("routes").size(), snap.routes.size());
+}
+
+TEST_F(Rendered, Addr) {
+  EXPECT_EQ(render_addr(snap),
+            "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 state UNKNOWN\n"
+            "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+            "    inet 127.0.0.1/8 scope host lo\n"
+            "       valid_lft forever preferred_lft forever\n"
+            "2: tap0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n"
+            "    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff\n"
+            "    inet 198.18.0.2/24 brd 198.18.0.255 scope global tap0\n"
+            "       valid_lft forever preferred_lft forever\n");
+  const auto j = nlohmann::json::parse(render_addr_json(snap));
+  EXPECT_EQ(j.at("interfaces")[1].at("name"), "tap0");
+}
+
+}  // namespace
+}  // namespace ustack::ctl
