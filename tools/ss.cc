@@ -22,7 +22,7 @@ struct SsOptions {
   InspectOptions inspect;
   bool tcp = false, udp = false, raw = false;
   bool listening = false, all = false, numeric = false;
-  bool extended = false, info = false, memory = false, summary = false, processes = false;
+  bool extended = false, info = false, memory = false, summary = false, processes = false, no_header = false;
   std::vector<std::string> filter;
 };
 
@@ -315,8 +315,8 @@ int run_ss(const SsOptions& o) {
   }
 
   const bool netid = (want_tcp + want_udp + want_raw) > 1;
-  if (netid) std::printf("%-6s", "Netid");
-  std::printf("%-11s%7s %7s %-30s %-30s%s\n", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port",
+  if (netid && !o.no_header) std::printf("%-6s", "Netid");
+  if (!o.no_header) std::printf("%-11s%7s %7s %-30s %-30s%s\n", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port",
               o.processes ? " Process" : "");
   for (const auto& r : rows) {
     const auto& s = r.snap->sockets[r.index];
@@ -354,6 +354,7 @@ void register_ss(CLI::App& app) {
   cmd->add_flag("-m,--memory", o->memory, "Buffer use");
   cmd->add_flag("-s,--summary", o->summary, "Counts by state and transport");
   cmd->add_flag("-p,--processes", o->processes, "The ustack process of each socket");
+  cmd->add_flag("-H,--no-header", o->no_header, "No header line");
   add_inspect_options(*cmd, o->inspect);
   cmd->add_option("filter", o->filter, "state STATE | exclude STATE | sport|dport [OP] :PORT | src|dst ADDR[:PORT] ...");
   cmd->callback([o] { std::exit(run_ss(*o)); });
