@@ -27,6 +27,7 @@ struct SsOptions {
   bool memory = false;     // -m: skmem:(...)
   bool summary = false;    // -s: the summary instead of the list
   bool processes = false;  // -p: users:(("program",pid=N,fd=ID))
+  bool no_header = false;  // -H: no header line
 };
 
 /// ss's states, in the order of its bit mask (ss.c SS_*).

@@ -264,7 +264,7 @@ std::string render_ss(std::span<const Snapshot> snaps, const SsOptions& o, const
          " " + pad_left(pa, w_pa) + ":" + pad_right(pp, w_pp) + " " + tail;
     out += rtrim(std::move(l)) + "\n";
   };
-  line("Netid", "State", "Recv-Q", "Send-Q", "Local Address", "Port", "Peer Address", "Port", "Process");
+  if (!o.no_header) line("Netid", "State", "Recv-Q", "Send-Q", "Local Address", "Port", "Peer Address", "Port", "Process");
   for (const auto& c : cells) {
     std::string tail = c.process;
     if (!c.details.empty()) tail += (tail.empty() ? "" : " ") + c.details;

@@ -37,6 +37,11 @@ TEST_F(Rendered, SsDefaultShowsConnectedOnlyAndOneProtocolHasNoNetid) {
             "ESTAB 100    3000      198.18.0.2:80     198.18.0.1:59964\n");
 }
 
+TEST_F(Rendered, SsWithoutHeader) {
+  EXPECT_EQ(ss({.tcp = true, .numeric = true, .no_header = true}),
+            "ESTAB 100    3000      198.18.0.2:80     198.18.0.1:59964\n");
+}
+
 TEST_F(Rendered, SsListening) {
   EXPECT_EQ(ss({.tcp = true, .udp = true, .listening = true, .numeric = true}),
             "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
