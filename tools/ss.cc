@@ -3,7 +3,6 @@
 // language; rendered by src/ctl/render.h.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -19,7 +18,6 @@ namespace {
 struct SsCommand {
   InspectOptions inspect;
   ctl::SsOptions ss;
-  bool no_header = false;
   std::vector<std::string> filter;
 };
 
@@ -73,9 +71,7 @@ int run_ss(const SsCommand& o) {
     std::fputs(ctl::render_ss_json(*snaps, o.ss, *filter).c_str(), stdout);
     return status;
   }
-  std::string text = ctl::render_ss(*snaps, o.ss, *filter);
-  if (o.no_header && !o.ss.summary) text.erase(0, std::min(text.find('\n') + 1, text.size()));
-  std::fputs(text.c_str(), stdout);
+  std::fputs(ctl::render_ss(*snaps, o.ss, *filter).c_str(), stdout);
   return status;
 }
 
@@ -95,7 +91,7 @@ void register_ss(CLI::App& app) {
   cmd->add_flag("-m,--memory", o->ss.memory, "Buffer use");
   cmd->add_flag("-s,--summary", o->ss.summary, "Counts by state and transport");
   cmd->add_flag("-p,--processes", o->ss.processes, "The ustack process of each socket");
-  cmd->add_flag("-H,--no-header", o->no_header, "No header line");
+  cmd->add_flag("-H,--no-header", o->ss.no_header, "No header line");
   add_inspect_options(*cmd, o->inspect);
   cmd->add_option("filter", o->filter,
                   "state|exclude STATE, sport|dport OP :PORT, src|dst ADDR[/LEN][:PORT]; and or not ( )");
