@@ -11,6 +11,9 @@ stack::Stack& SimWorld::add_host(const std::string& name, link::Device& device, 
   auto s = std::make_unique<stack::Stack>(cfg);
   const auto n = static_cast<std::uint8_t>(stacks_.size() + 1);
   s->add_interface(device, {name, base::MacAddr({0x02, 0, 0, 0, 0, n}), addr, std::nullopt});
+  // Socket calls made before the first poll must already see the world's time
+  // (a connect() at the epoch would find its SYN's timer due at once).
+  s->set_time(now_);
   stacks_.push_back(std::move(s));
   return *stacks_.back();
 }

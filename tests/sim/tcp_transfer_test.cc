@@ -113,6 +113,9 @@ TEST(TcpSim, HandshakeThenBulkBothWaysByteExactThenClose) {
   EXPECT_EQ(p.a->counters().TcpActiveOpens, 1u);
   EXPECT_EQ(p.b->counters().TcpPassiveOpens, 1u);
   EXPECT_EQ(p.a->counters().TcpEstabResets + p.b->counters().TcpEstabResets, 0u);
+  // A link that loses nothing: nothing is sent twice.
+  EXPECT_EQ(p.a->counters().TcpRetransSegs, 0u);
+  EXPECT_EQ(p.b->counters().TcpRetransSegs, 0u);
 }
 
 TEST(TcpSim, ConnectToAClosedPortIsRefused) {

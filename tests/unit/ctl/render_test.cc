@@ -156,7 +156,9 @@ TEST_F(Rendered, SsJsonHoldsTheSelectedSockets) {
 
 TEST_F(Rendered, NetstatGroupsByProtocol) {
   const std::string out = render_netstat_s(snap);
-  EXPECT_EQ(out.substr(0, out.find("    InHdrErrors")), "Ip:\n    InReceives: 9\n");
+  // 7 datagrams on a lossless link (9 when the stacks were built at the epoch and
+  // each handshake retransmitted its SYN once: SimWorld now sets their clocks).
+  EXPECT_EQ(out.substr(0, out.find("    InHdrErrors")), "Ip:\n    InReceives: 7\n");
   for (const char* line : {"\nIcmp:\n    InMsgs: 0\n", "\nTcp:\n    ActiveOpens: 0\n    PassiveOpens: 2\n",
                            "\nUdp:\n    InDatagrams: 0\n", "\nArp:\n    InRequests: 3\n",
                            "\nustack drops:\n    EthTruncated: 0\n", "    ArpNotForUs: 1\n"})
@@ -171,7 +173,7 @@ TEST_F(Rendered, NstatIsFlat) {
   const std::string out = render_nstat(snap);
   const std::string head =
             "#ustack\n"
-            "IpInReceives                    9\n"
+            "IpInReceives                    7\n"
             "IpInHdrErrors                   0\n";
   EXPECT_EQ(out.substr(0, head.size()), head);
   EXPECT_NE(out.find("\nTcpPassiveOpens                 2\n"), std::string::npos);
