@@ -99,11 +99,17 @@ void Stack::icmp_input(Interface& iface, const wire::Ipv4View& ip, bool broadcas
       ++counters_.DropIcmpUnhandledType;
       return;
   }
-  icmp_error_input(ip, icmp->type(), icmp->code(), icmp->payload());
+  icmp_error_input(ip, icmp->type(), icmp->code(), icmp->rest(), icmp->payload());
 }
 
 void Stack::icmp_error_input(const wire::Ipv4View&, std::uint8_t type, std::uint8_t code,
-                             ByteSpan quoted) {
+                             std::uint32_t rest, ByteSpan quoted) {
+  // RFC 1191 4: "fragmentation needed and DF set" carries the next hop's MTU in
+  // the low 16 bits of the word after the checksum.
+  if (type == wire::icmp_type::dest_unreachable && code == wire::icmp_unreach::frag_needed) {
+    tcp_path_mtu(quoted, rest & 0xffffu);
+    return;
+  }
   // RFC 1122 3.2.2: the error quotes the internet header and at least the first
   // 8 data octets of the datagram that triggered it; that names the socket.
   const int err = errno_for_icmp(type, code);

@@ -258,7 +258,7 @@ class Stack {
   // icmp.cc
   void icmp_input(Interface& iface, const wire::Ipv4View& ip, bool broadcast);
   void icmp_error_input(const wire::Ipv4View& ip, std::uint8_t type, std::uint8_t code,
-                        base::ByteSpan quoted);
+                        std::uint32_t rest, base::ByteSpan quoted);
   /// Sends an ICMP error about `offending` (RFC 1122 3.2.2 restrictions applied, rate-limited).
   void send_icmp_error(const wire::Ipv4View& offending, std::uint8_t type, std::uint8_t code,
                        bool link_broadcast, std::uint32_t rest = 0);
@@ -337,6 +337,7 @@ class Stack {
   void tcp_refile(tcp::Connection& c);
   void tcp_icmp_error(base::Ipv4Addr local, std::uint16_t lport, base::Ipv4Addr remote, std::uint16_t rport,
                       std::uint32_t seq, int err);
+  void tcp_path_mtu(base::ByteSpan quoted, std::uint32_t next_hop_mtu);
   std::vector<base::Byte> rx_buffer_;
 };
 

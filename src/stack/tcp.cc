@@ -248,6 +248,18 @@ void Stack::tcp_icmp_error(Ipv4Addr local, std::uint16_t lport, Ipv4Addr remote,
   tcp_after(c);
 }
 
+void Stack::tcp_path_mtu(base::ByteSpan quoted, std::uint32_t next_hop_mtu) {
+  if (quoted.size() < wire::Ipv4View::kMinHeaderLen || (quoted[0] >> 4) != 4) return;
+  const std::size_t ihl = std::size_t{quoted[0] & 0x0fu} * 4;
+  if (ihl < wire::Ipv4View::kMinHeaderLen || quoted.size() < ihl + 8 || quoted[9] != wire::ip_proto::tcp) return;
+  const TupleKey key{base::load_be32(quoted, 12), base::load_be32(quoted, 16), base::load_be16(quoted, ihl),
+                     base::load_be16(quoted, ihl + 2)};
+  auto it = tcp_demux_.find(key);
+  if (it == tcp_demux_.end()) return;
+  it->second->on_path_mtu(next_hop_mtu, tcp::Seq(base::load_be32(quoted, ihl + 4)), now_);
+  tcp_after(*it->second);
+}
+
 void Stack::tcp_after(tcp::Connection& c) {
   // Taken out first: sending can come back here (a packet ARP gives up on is
   // reported to its connection, whose tcp_after() runs inside this one).

@@ -107,6 +107,10 @@ class Connection {
   /// connection with err; once synchronized it is a soft error, reported only if
   /// the connection later times out (as Linux's sk_err_soft).
   void on_icmp_error(int err, Seq quoted, base::Instant now);
+  /// ICMP "fragmentation needed" with the next hop's MTU (RFC 1191 path MTU
+  /// discovery; our segments carry DF): the MSS shrinks to fit and what is in
+  /// flight is sent again at once, as Linux's tcp_v4_mtu_reduced does.
+  void on_path_mtu(std::uint32_t next_hop_mtu, Seq quoted, base::Instant now);
   /// Fires what is due: retransmission, delayed ACK, persist, keepalive, TIME-WAIT.
   void on_timer(base::Instant now);
   std::optional<base::Instant> next_deadline() const;

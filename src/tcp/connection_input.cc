@@ -494,6 +494,22 @@ void Connection::on_icmp_error(int err, Seq quoted, base::Instant now) {
   soft_error_ = err;  // RFC 5461: never abort an established connection on ICMP
 }
 
+void Connection::on_path_mtu(std::uint32_t next_hop_mtu, Seq quoted, base::Instant now) {
+  // RFC 5927 4.1: only for a sequence number in flight.
+  if (!(snd_una_ <= quoted && quoted < snd_max_) || !synchronized()) return;
+  // RFC 1191 does not trust an MTU below 68; Linux floors it at net.ipv4.route.min_pmtu (552).
+  if (next_hop_mtu < 68) return;
+  const std::uint32_t mtu = std::max<std::uint32_t>(next_hop_mtu, 552);
+  const auto mss = static_cast<std::uint16_t>(mtu - 40);
+  if (mss >= snd_mss_) return;
+  snd_mss_ = mss;
+  // Everything in flight was too big: send it again in the new size now
+  // (tcp_simple_retransmit), without treating it as congestion.
+  rtt_probe_.reset();
+  snd_nxt_ = snd_una_;
+  output(now);
+}
+
 bool Connection::syn_may_reuse(const TcpRepr& syn) const {
   if (ts_ok_ && syn.options.timestamps)
     return static_cast<std::int32_t>(syn.options.timestamps->value - ts_recent_) > 0;

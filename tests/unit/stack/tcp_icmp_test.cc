@@ -1,6 +1,7 @@
 // ICMP errors for TCP (RFC 1122 4.2.3.9, RFC 5927) and IP options of TCP sockets.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 
 #include "stack/stack.h"
@@ -77,6 +78,100 @@ TEST(TcpIcmp, IpTtlOfAStreamSocketIsUsedForItsSegments) {
   EXPECT_EQ(ip->ttl(), 7);
   EXPECT_EQ(ip->protocol(), wire::ip_proto::tcp);
   EXPECT_TRUE(ip->dont_fragment());  // TCP segments carry DF, as Linux's (path MTU discovery)
+}
+
+}  // namespace
+}  // namespace ustack::stack
+
+namespace ustack::stack {
+namespace {
+
+/// A TCP/IPv4 packet from the remote host.
+std::vector<base::Byte> segment_from_remote(const wire::TcpRepr& tcp, std::size_t payload = 0) {
+  std::vector<base::Byte> pkt(20 + tcp.header_len() + payload);
+  tcp.emit(base::MutByteSpan(pkt).subspan(20), kRemote, kLocal);
+  wire::Ipv4Repr ip{kRemote, kLocal, wire::ip_proto::tcp, 64};
+  ip.payload_len = static_cast<std::uint16_t>(tcp.header_len() + payload);
+  ip.emit(pkt);
+  return pkt;
+}
+
+/// Data segments the stack sent since `from`: {seq, payload length}.
+std::vector<std::pair<std::uint32_t, std::size_t>> data_sent(const HandFedDevice& tun, std::size_t from) {
+  std::vector<std::pair<std::uint32_t, std::size_t>> out;
+  for (std::size_t i = from; i < tun.out.size(); ++i) {
+    auto ip = wire::Ipv4View::parse(tun.out[i]);
+    if (!ip || ip->protocol() != wire::ip_proto::tcp) continue;
+    auto tcp = wire::TcpView::parse(ip->payload());
+    if (tcp && !tcp->payload().empty()) out.emplace_back(tcp->seq(), tcp->payload().size());
+  }
+  return out;
+}
+
+TEST(TcpPathMtu, FragmentationNeededShrinksTheMssAndResendsAtOnce) {
+  // RFC 1191 (our segments carry DF): the next-hop MTU in the ICMP error is the
+  // new path MTU; Linux (tcp_v4_mtu_reduced) resends what was in flight in the
+  // smaller size without waiting for a timeout.
+  Fixture f;
+  const auto syn = f.syn();
+  const auto iss = base::load_be32(syn, 20 + 4);
+  const auto local_port = base::load_be16(syn, 20);
+  wire::TcpRepr synack;
+  synack.src_port = 80;
+  synack.dst_port = local_port;
+  synack.seq = 5000;
+  synack.ack = iss + 1;
+  synack.flags = wire::tcp_flag::syn | wire::tcp_flag::ack;
+  synack.window = 65535;
+  synack.options.mss = 1460;
+  f.tun.in.push_back(segment_from_remote(synack));
+  f.stack.poll(base::kEpoch + std::chrono::milliseconds(1));
+  ASSERT_NE(f.stack.readiness(f.sock) & POLLOUT, 0);
+  const std::vector<base::Byte> data(3000, 0x61);
+  ASSERT_EQ(*f.stack.send_to(f.sock, data, nullptr, 0), 3000u);
+  const std::size_t before = f.tun.out.size();
+  const auto first = data_sent(f.tun, 0);
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_EQ(first[0].second, 1460u);
+  // A router on the way has an MTU of 1000: it quotes our first data segment.
+  std::vector<base::Byte> quoted;
+  for (const auto& pkt : f.tun.out) {
+    auto ip = wire::Ipv4View::parse(pkt);
+    auto tcp = ip ? wire::TcpView::parse(ip->payload()) : wire::Parsed<wire::TcpView>(wire::ParseError::truncated);
+    if (tcp && tcp->payload().size() == 1460) { quoted = pkt; break; }
+  }
+  ASSERT_FALSE(quoted.empty());
+  quoted.resize(28);
+  wire::IcmpRepr err{wire::icmp_type::dest_unreachable, wire::icmp_unreach::frag_needed, 1000, quoted};
+  std::vector<base::Byte> icmp(20 + err.buffer_len());
+  err.emit(base::MutByteSpan(icmp).subspan(20));
+  wire::Ipv4Repr ip{Ipv4Addr(198, 18, 1, 254), kLocal, wire::ip_proto::icmp, 64};
+  ip.payload_len = static_cast<std::uint16_t>(err.buffer_len());
+  ip.emit(icmp);
+  f.tun.in.push_back(icmp);
+  f.stack.poll(base::kEpoch + std::chrono::milliseconds(2));  // long before any timeout
+  const auto again = data_sent(f.tun, before);
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(again[0].first, iss + 1);  // from SND.UNA
+  for (const auto& [seq, len] : again) EXPECT_LE(len, 1000u - 40u) << "seq " << seq;
+  EXPECT_EQ(*f.stack.get_option(f.sock, IPPROTO_TCP, TCP_MAXSEG), 960);
+}
+
+TEST(TcpPathMtu, AnErrorForASequenceNumberNotInFlightChangesNothing) {
+  // RFC 5927 4.1: a forged "fragmentation needed" cannot shrink the MSS.
+  Fixture f;
+  auto forged = f.syn();
+  base::store_be32(forged, 20 + 4, base::load_be32(forged, 20 + 4) + 100000);
+  forged.resize(28);
+  wire::IcmpRepr err{wire::icmp_type::dest_unreachable, wire::icmp_unreach::frag_needed, 600, forged};
+  std::vector<base::Byte> icmp(20 + err.buffer_len());
+  err.emit(base::MutByteSpan(icmp).subspan(20));
+  wire::Ipv4Repr ip{kRemote, kLocal, wire::ip_proto::icmp, 64};
+  ip.payload_len = static_cast<std::uint16_t>(err.buffer_len());
+  ip.emit(icmp);
+  f.tun.in.push_back(icmp);
+  f.stack.poll(base::kEpoch + std::chrono::milliseconds(1));
+  EXPECT_EQ(f.stack.readiness(f.sock) & POLLERR, 0);  // and no abort either
 }
 
 }  // namespace
