@@ -85,8 +85,9 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
       e->protocol = IPPROTO_TCP;
       e->rcvbuf = config_.tcp.rcvbuf;
       e->sndbuf = config_.tcp.sndbuf;
-      e->proto = TcpSocket{};
-      std::get<TcpSocket>(e->proto).config = config_.tcp;
+      // Built in place from the stack's defaults (a temporary TcpSocket{} moved in
+      // trips GCC 12's -Wmaybe-uninitialized on Config's string).
+      e->proto.emplace<TcpSocket>().config = config_.tcp;
       break;
     case SOCK_SEQPACKET:
     case SOCK_RDM:

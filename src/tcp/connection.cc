@@ -42,6 +42,17 @@ Connection::Connection(const Config& config, base::Endpoint local, base::Endpoin
       rtt_(config.rto),
       recover_(iss) {
   snd_sml_ = iss;
+  cc_ = make_congestion_control(config_.congestion_control);
+  if (!cc_) cc_ = make_congestion_control("reno");  // the socket layer refuses unknown names
+}
+
+bool Connection::set_congestion_control(std::string_view name, base::Instant now) {
+  auto next = make_congestion_control(name);
+  if (!next) return false;
+  config_.congestion_control = std::string(name);
+  if (cc_->cwnd() > 0) next->adopt(cc_->cwnd(), cc_->ssthresh(), smss(), now);
+  cc_ = std::move(next);
+  return true;
 }
 
 Snapshot Connection::snapshot(base::Instant now) const {
@@ -68,8 +79,8 @@ Snapshot Connection::snapshot(base::Instant now) const {
   s.last_ack_recv_ms = ago(last_received_);
   s.rtt_us = rtt_.srtt() ? us(*rtt_.srtt()) : 0;
   s.rttvar_us = rtt_.rttvar() ? us(*rtt_.rttvar()) : 0;
-  s.snd_ssthresh = ssthresh_ == 0xffffffffu ? 0x7fffffffu : ssthresh_ / mss;  // Linux: TCP_INFINITE_SSTHRESH
-  s.snd_cwnd = cwnd_ / mss;
+  s.snd_ssthresh = ssthresh() == kInfiniteSsthresh ? 0x7fffffffu : ssthresh() / mss;  // Linux: TCP_INFINITE_SSTHRESH
+  s.snd_cwnd = cwnd() / mss;
   s.advmss = route_mss_;
   s.snd_wnd = snd_wnd_;
   s.rcv_wnd = rcv_wnd();
@@ -86,7 +97,7 @@ std::string Connection::describe(base::Instant now) const {
   return std::string(to_string(state_)) + " una=" + std::to_string(snd_una_ - iss_) +
          " nxt=" + std::to_string(snd_nxt_ - iss_) + " max=" + std::to_string(snd_max_ - iss_) +
          " sndbuf=" + std::to_string(snd_buf_.size()) + " snd_wnd=" + std::to_string(snd_wnd_) +
-         " cwnd=" + std::to_string(cwnd_) + " ssthresh=" + std::to_string(ssthresh_) +
+         " cwnd=" + std::to_string(cwnd()) + " ssthresh=" + std::to_string(ssthresh()) +
          " rcv_nxt=" + std::to_string(rcv_nxt_ - irs_) + " rcv_wnd=" + std::to_string(rcv_wnd()) +
          " rcvbuf=" + std::to_string(rcv_buf_.size()) + " ooo=" + std::to_string(ooo_.ranges().size()) +
          " rto=" + ms(retransmit_deadline_) + " persist=" + ms(persist_deadline_) +
@@ -299,7 +310,7 @@ void Connection::output(base::Instant now) {
     const Seq start = data_start();
     const std::size_t sent = snd_nxt_ > start ? static_cast<std::size_t>(snd_nxt_ - start) : 0;
     const std::size_t pending = sent >= snd_buf_.size() ? 0 : snd_buf_.size() - sent;
-    const std::uint32_t wnd = std::min(snd_wnd_, cwnd_);
+    const std::uint32_t wnd = std::min(snd_wnd_, cwnd());
     const std::uint32_t flight = flight_size();
     const std::uint32_t avail = wnd > flight ? wnd - flight : 0;
     const std::size_t mss = effective_mss();
@@ -376,11 +387,9 @@ void Connection::on_retransmit_timeout(base::Instant now) {
   ++retries_;
   rtt_.backoff();  // RFC 6298 5.5
   if (synchronized()) {
-    // RFC 5681 3.1, eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 SMSS
-    // ("loss window"), and go back to SND.UNA.
-    ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * smss());
-    cwnd_ = smss();
-    bytes_acked_ca_ = 0;
+    // RFC 5681 3.1, eq. 4: the algorithm's decrease and cwnd = 1 SMSS ("loss
+    // window"); then go back to SND.UNA.
+    cc_->on_rto(flight_size(), now);
     in_recovery_ = false;
     recover_ = snd_max_;  // RFC 6582 4: no fast retransmit for what was in flight
     dup_acks_ = 0;

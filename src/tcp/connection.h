@@ -1,13 +1,15 @@
 // One TCP connection (RFC 9293): the state machine, send and receive buffers,
-// retransmission (RFC 6298), NewReno congestion control (RFC 5681, RFC 6582),
+// retransmission (RFC 6298), congestion control through tcp/cc.h (RFC 5681),
 // window scaling, timestamps and PAWS (RFC 7323), SACK blocks as a receiver
 // (RFC 2018) and the RFC 5961 protections. Pure: it is told the time and hands
 // the segments it wants sent to its owner through an outbox.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "base/packet.h"
 #include "base/ring_buffer.h"
 #include "base/time.h"
+#include "tcp/cc.h"
 #include "tcp/rtt.h"
 #include "tcp/seq.h"
 #include "wire/tcp.h"
@@ -49,6 +52,7 @@ struct Config {
   base::Duration keepalive_interval = std::chrono::seconds(75);
   unsigned keepalive_count = 9;
   std::uint32_t initial_cwnd_segments = 10;  // RFC 6928, Linux
+  std::string congestion_control = "reno";   // TCP_CONGESTION: a name make_congestion_control() knows
   int ip_ttl = -1;                      // IP_TTL; -1: the stack's default (MUST-49)
   int ip_tos = 0;                       // IP_TOS (MUST-47: the application may set it)
   RtoConfig rto;
@@ -155,8 +159,13 @@ class Connection {
   std::uint16_t mss() const { return snd_mss_; }
   const Info& info() const { return info_; }
   const RttEstimator& rtt() const { return rtt_; }
-  std::uint32_t cwnd() const { return cwnd_; }
-  std::uint32_t ssthresh() const { return ssthresh_; }
+  std::uint32_t cwnd() const { return cc_->cwnd(); }
+  std::uint32_t ssthresh() const { return cc_->ssthresh(); }
+  /// The congestion-control algorithm's name (TCP_CONGESTION).
+  const char* congestion_control() const { return cc_->name(); }
+  /// TCP_CONGESTION: switches algorithm, keeping the window (as Linux); false if
+  /// the name is unknown.
+  bool set_congestion_control(std::string_view name, base::Instant now);
   std::uint32_t snd_wnd() const { return snd_wnd_; }
   std::uint32_t rcv_wnd() const;
   /// RFC 6191: may a SYN for this connection's pair, now in TIME-WAIT, open a new
@@ -262,11 +271,10 @@ class Connection {
   unsigned retries_ = 0;
   std::optional<base::Instant> retrans_stamp_;  // when SND.UNA was first retransmitted
   std::optional<std::pair<Seq, base::Instant>> rtt_probe_;  // timing one segment (no TS)
-  std::uint32_t cwnd_ = 0, ssthresh_ = 0xffffffffu;
+  std::unique_ptr<CongestionControl> cc_;  // owns cwnd and ssthresh
   unsigned dup_acks_ = 0;
   bool in_recovery_ = false;
   Seq recover_;
-  std::uint32_t bytes_acked_ca_ = 0;  // congestion avoidance byte counting
 
   // Acknowledgments.
   std::optional<base::Instant> delack_deadline_;

@@ -1,6 +1,7 @@
 // SEGMENT ARRIVES (RFC 9293 3.10.7) for an existing connection, with PAWS
 // (RFC 7323 5), the RFC 5961 checks on RST, SYN and ACK, NewReno's reaction to
-// duplicate and partial ACKs (RFC 5681 3.2, RFC 6582 3.2) and receiver SACK.
+// duplicate and partial ACKs (RFC 5681 3.2, RFC 6582 3.2; the window's arithmetic
+// is the congestion-control algorithm's, tcp/cc.h) and receiver SACK.
 #include <algorithm>
 #include <cerrno>
 
@@ -112,7 +113,7 @@ void Connection::on_syn_sent(const TcpRepr& seg, base::ByteSpan payload, base::I
     max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = Seq(seg.seq);
     snd_wl2_ = Seq(seg.ack);
-    cwnd_ = config_.initial_cwnd_segments * smss();
+    cc_->init(config_.initial_cwnd_segments, smss(), now);
     retransmit_deadline_.reset();
     retries_ = 0;
     rtt_.reset_backoff();
@@ -251,7 +252,7 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
     max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = Seq(seg.seq);
     snd_wl2_ = Seq(seg.ack);
-    cwnd_ = config_.initial_cwnd_segments * smss();
+    cc_->init(config_.initial_cwnd_segments, smss(), now);
     events_.established = true;
     events_.writable = true;
     if (fin_queued_) state_ = State::fin_wait_1;  // close() came before the handshake ended
@@ -301,13 +302,16 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     info_.bytes_acked += data_acked;
     // RTT: timestamps give an unambiguous sample (RFC 7323 4.1); otherwise the
     // timed segment, which Karn's rule voids on retransmission (RFC 6298 3).
+    std::optional<base::Duration> rtt_sample;
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo_reply) {
       const auto ms = static_cast<std::int32_t>(ts_now(now) - seg.options.timestamps->echo_reply);
-      if (ms >= 0) rtt_.sample(std::chrono::milliseconds(ms));
+      if (ms >= 0) rtt_sample = std::chrono::milliseconds(ms);
     } else if (rtt_probe_ && ack > rtt_probe_->first) {
-      rtt_.sample(now - rtt_probe_->second);
+      rtt_sample = now - rtt_probe_->second;
       rtt_probe_.reset();
     }
+    if (rtt_sample) rtt_.sample(*rtt_sample);
+    const std::uint32_t prior_in_flight = flight_size();
     snd_una_ = ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     retries_ = 0;
@@ -318,22 +322,24 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       if (ack >= recover_) {
         // Full acknowledgment: "Set cwnd to min(ssthresh, max(FlightSize, SMSS) + SMSS)".
         in_recovery_ = false;
-        cwnd_ = std::min(ssthresh_, std::max<std::uint32_t>(flight_size(), smss()) + smss());
+        cc_->on_recovery_end(flight_size(), now);
       } else {
         // Partial acknowledgment: retransmit the first unacknowledged segment and
         // "deflate the congestion window by the amount of new data acknowledged ...
         // then add back SMSS bytes".
         retransmit_first(now);
-        cwnd_ = (cwnd_ > acked ? cwnd_ - acked : 0) + smss();
+        cc_->reno_recovery_partial_ack(acked);
       }
-    } else if (cwnd_ < ssthresh_) {
-      cwnd_ += std::min<std::uint32_t>(acked, smss());  // slow start
     } else {
-      bytes_acked_ca_ += acked;  // congestion avoidance: one SMSS per cwnd acked
-      if (bytes_acked_ca_ >= cwnd_) {
-        bytes_acked_ca_ -= cwnd_;
-        cwnd_ += smss();
-      }
+      // Slow start or congestion avoidance: the algorithm's growth.
+      AckEvent ev;
+      ev.now = now;
+      ev.bytes_acked = acked;
+      ev.prior_in_flight = prior_in_flight;
+      ev.in_flight = flight_size();
+      ev.rtt = rtt_sample;
+      ev.srtt = rtt_.srtt();
+      cc_->on_ack(ev);
     }
     dup_acks_ = 0;
     // RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart it.
@@ -350,12 +356,12 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       // retransmit the lost segment, cwnd = ssthresh + 3*SMSS.
       in_recovery_ = true;
       recover_ = snd_max_;
-      ssthresh_ = std::max<std::uint32_t>(flight_size() / 2, 2u * smss());
+      cc_->on_loss(flight_size(), now);
       ++info_.fast_retransmits;
       retransmit_first(now);
-      cwnd_ = ssthresh_ + 3u * smss();
+      cc_->reno_recovery_start();
     } else if (in_recovery_) {
-      cwnd_ += smss();  // step 3: inflate for each further duplicate
+      cc_->reno_recovery_dup_ack();  // step 3: inflate for each further duplicate
     }
   }
   // RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
@@ -503,6 +509,7 @@ void Connection::on_path_mtu(std::uint32_t next_hop_mtu, Seq quoted, base::Insta
   const auto mss = static_cast<std::uint16_t>(mtu - 40);
   if (mss >= snd_mss_) return;
   snd_mss_ = mss;
+  cc_->set_smss(smss());
   // Everything in flight was too big: send it again in the new size now
   // (tcp_simple_retransmit), without treating it as congestion.
   rtt_probe_.reset();
