@@ -22,6 +22,7 @@ void register_netstat(CLI::App& app);  // tools/show.cc, as the three below
 void register_neigh(CLI::App& app);
 void register_route(CLI::App& app);
 void register_addr(CLI::App& app);
+void register_capture(CLI::App& app);  // tools/capture.cc
 
 /// Blocks SIGINT and SIGTERM in this thread and those it creates from now on;
 /// wait_for_stop_signal() then returns the signal when one arrives.

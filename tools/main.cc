@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   ustack::tools::register_neigh(app);
   ustack::tools::register_route(app);
   ustack::tools::register_addr(app);
+  ustack::tools::register_capture(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

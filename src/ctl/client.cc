@@ -160,4 +160,50 @@ base::Result<Snapshot, std::string> fetch_snapshot(const std::string& path, int 
   return std::move(*snap);
 }
 
+base::Result<CaptureStream, std::string> start_capture(const std::string& path, const std::string& filter,
+                                                       int timeout_ms) {
+  if (filter.find('\n') != std::string::npos) return Fail("a filter is one line");
+  const int fd = connect_to(path);
+  if (fd < 0) return Fail("cannot connect to " + path + ": " + std::strerror(errno));
+  const std::string req = "capture " + filter + "\n";
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    const int e = errno;
+    ::close(fd);
+    return Fail("talking to " + path + ": " + std::strerror(e));
+  }
+  // Two lines: the greeting, then "ok pcap" or "error ...".
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string in;
+  char buf[4096];
+  auto lines = [&] { return std::count(in.begin(), in.end(), '\n'); };
+  while (lines() < 2) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      ::close(fd);
+      return Fail("no answer from " + path + " within " + std::to_string(timeout_ms) + " ms");
+    }
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  const auto nl1 = in.find('\n');
+  const std::string prefix = std::string(kGreeting) + " ";
+  if (nl1 == std::string::npos || !in.starts_with(prefix)) {
+    ::close(fd);
+    return Fail(path + " does not speak the ustack control protocol");
+  }
+  const auto nl2 = in.find('\n', nl1 + 1);
+  const std::string answer = in.substr(nl1 + 1, nl2 == std::string::npos ? std::string::npos : nl2 - nl1 - 1);
+  if (answer != "ok pcap") {
+    ::close(fd);
+    if (answer.starts_with("error ")) return Fail(path + ": " + answer.substr(6));
+    return Fail(path + ": unexpected answer '" + answer.substr(0, 60) + "'");
+  }
+  return CaptureStream{fd, in.substr(nl2 + 1)};
+}
+
 }  // namespace ustack::ctl

@@ -36,4 +36,14 @@ base::Result<Reply, std::string> request(const std::string& path, const std::str
 
 base::Result<Snapshot, std::string> fetch_snapshot(const std::string& path, int timeout_ms = 5000);
 
+/// A capture in progress: the connected socket the pcap stream comes from.
+struct CaptureStream {
+  int fd = -1;          // the caller closes it
+  std::string already;  // stream bytes read along with the answer line (the start of the pcap)
+};
+/// Sends `capture FILTER` and reads the answer line: "ok pcap" gives the
+/// stream; an "error ..." answer (a bad filter, no capture point) the error.
+base::Result<CaptureStream, std::string> start_capture(const std::string& path, const std::string& filter,
+                                                       int timeout_ms = 5000);
+
 }  // namespace ustack::ctl

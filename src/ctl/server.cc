@@ -1,5 +1,7 @@
-// The control endpoint: an accept loop on a Unix socket, woken by poll() for a
-// connection or for the stop eventfd; one request per connection.
+// The control endpoint: one poll() loop over the listening Unix socket, the
+// stop and wake eventfds and every client, all non-blocking. A client sends one
+// request line and gets its answer; a capture client then gets frames as they
+// come until it hangs up or the host stops.
 #include "ctl/server.h"
 
 #include <poll.h>
@@ -10,8 +12,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace ustack::ctl {
 namespace {
@@ -20,9 +24,13 @@ using Fail = std::string;
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-/// Serving a client never blocks the thread for long: a slow or silent client
-/// is dropped after this.
-constexpr int kClientTimeoutMs = 2000;
+/// A client that has not sent its request, or not read its answer, after this
+/// is dropped. A capture client has no limit.
+constexpr auto kClientTimeout = std::chrono::milliseconds(2000);
+
+using Clock = std::chrono::steady_clock;
+
+std::string greeting() { return std::string(kGreeting) + " " + std::to_string(kProtocolVersion) + "\n"; }
 
 std::atomic<int> g_servers_started{0};  // a second host in this process gets <pid>-N.sock
 
@@ -45,13 +53,26 @@ base::Result<void, std::string> ensure_control_dir(const std::string& dir) {
   return {};
 }
 
-base::Result<std::unique_ptr<Server>, std::string> Server::start(const ServerOptions& o, SnapshotFn snapshot) {
+struct Server::Client {
+  enum class Phase { request, answer, stream };
+  int fd = -1;
+  Phase phase = Phase::request;
+  std::string in;
+  std::string out;
+  std::size_t sent = 0;
+  Clock::time_point deadline;
+  std::shared_ptr<link::CaptureSubscription> capture;
+};
+
+base::Result<std::unique_ptr<Server>, std::string> Server::start(const ServerOptions& o, SnapshotFn snapshot,
+                                                                CaptureFn capture) {
   const std::string dir = o.dir.empty() ? control_dir() : o.dir;
   if (auto ok = ensure_control_dir(dir); !ok) return ok.error();
   std::unique_ptr<Server> s(new Server);
   s->pid_ = o.pid ? o.pid : static_cast<int>(::getpid());
   s->program_ = o.program;
   s->snapshot_ = std::move(snapshot);
+  s->capture_ = std::move(capture);
   const int n = g_servers_started.fetch_add(1);
   s->path_ = dir + "/" + std::to_string(s->pid_) + (n == 0 ? "" : "-" + std::to_string(n)) + ".sock";
 
@@ -73,7 +94,13 @@ base::Result<std::unique_ptr<Server>, std::string> Server::start(const ServerOpt
     return why;
   }
   s->stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (s->stop_fd_ < 0) {
+  if (const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); wake >= 0) {
+    s->wake_fd_ = std::shared_ptr<const int>(new int(wake), [](const int* fd) {
+      ::close(*fd);
+      delete fd;
+    });
+  }
+  if (s->stop_fd_ < 0 || !s->wake_fd_) {
     ::unlink(s->path_.c_str());
     return Fail(errno_text("eventfd"));
   }
@@ -95,57 +122,134 @@ Server::~Server() {
 }
 
 void Server::run() {
+  std::vector<Client> clients;
+  std::vector<pollfd> fds;
+  auto drop = [&](std::size_t i) {
+    if (clients[i].capture) --captures_active_;
+    ::close(clients[i].fd);
+    clients.erase(clients.begin() + static_cast<std::ptrdiff_t>(i));
+  };
   while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    const int n = ::poll(fds, 2, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
+    fds.clear();
+    fds.push_back({listen_fd_, POLLIN, 0});
+    fds.push_back({stop_fd_, POLLIN, 0});
+    fds.push_back({*wake_fd_, POLLIN, 0});
+    int timeout_ms = -1;
+    const Clock::time_point now = Clock::now();
+    for (const Client& c : clients) {
+      short events = 0;
+      if (c.phase != Client::Phase::answer) events |= POLLIN;  // a request, or a capture client hanging up
+      if (c.sent < c.out.size()) events |= POLLOUT;
+      fds.push_back({c.fd, events, 0});
+      if (c.phase != Client::Phase::stream) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(c.deadline - now).count();
+        const int ms = static_cast<int>(std::max<long long>(0, left));
+        timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
+      }
     }
-    if (fds[1].revents) return;
-    if (!(fds[0].revents & POLLIN)) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;  // EAGAIN, a client gone, or out of descriptors: try again at the next wakeup
-    serve_one(fd);
-    ::close(fd);
-  }
-}
-
-void Server::serve_one(int fd) {
-  const timeval tv{kClientTimeoutMs / 1000, (kClientTimeoutMs % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  std::string request;
-  char buf[256];
-  bool complete = false;
-  while (request.size() <= kMaxRequestLen) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    request.append(buf, static_cast<std::size_t>(n));
-    if (request.find('\n') != std::string::npos) {
-      complete = true;
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0) {
+      if (errno == EINTR) continue;
       break;
     }
+    if (fds[1].revents) break;
+    if (fds[2].revents & POLLIN) {
+      std::uint64_t n = 0;
+      [[maybe_unused]] auto r = ::read(*wake_fd_, &n, sizeof n);
+    }
+    // Clients first (indices match fds[3 + i]); walk backwards so drops keep them valid.
+    const Clock::time_point after = Clock::now();
+    for (std::size_t i = clients.size(); i-- > 0;) {
+      Client& c = clients[i];
+      const short rev = fds[3 + i].revents;
+      bool keep = true;
+      if (rev & (POLLIN | POLLHUP | POLLERR)) {
+        char buf[512];
+        const ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+          keep = false;  // gone (a capture reader stopping, or a liveness probe)
+        } else if (n > 0 && c.phase == Client::Phase::request) {
+          c.in.append(buf, static_cast<std::size_t>(n));
+          if (const auto nl = c.in.find('\n'); nl != std::string::npos && nl <= kMaxRequestLen) {
+            std::string request = c.in.substr(0, nl);
+            if (!request.empty() && request.back() == '\r') request.pop_back();
+            on_request(c, request);
+          } else if (c.in.size() > kMaxRequestLen) {
+            c.out = greeting() + "error request longer than " + std::to_string(kMaxRequestLen) + " bytes\n";
+            c.phase = Client::Phase::answer;
+            c.deadline = after + kClientTimeout;
+          }
+        }
+        // Bytes after the request are ignored.
+      }
+      if (keep) keep = pump(c);
+      if (keep && c.phase != Client::Phase::stream && after >= c.deadline) keep = false;  // too slow
+      if (!keep) drop(i);
+    }
+    if (fds[0].revents & POLLIN) {
+      while (true) {
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) break;  // EAGAIN, a client gone, or out of descriptors: try again at the next wakeup
+        if (clients.size() >= kMaxClients) {
+          const std::string busy = greeting() + "error busy (" + std::to_string(kMaxClients) + " clients)\n";
+          [[maybe_unused]] auto n = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+          ::close(fd);
+          continue;
+        }
+        Client c;
+        c.fd = fd;
+        c.deadline = Clock::now() + kClientTimeout;
+        clients.push_back(std::move(c));
+      }
+    }
   }
-  std::string reply;
-  if (!complete && request.size() > kMaxRequestLen) {
-    reply = std::string(kGreeting) + " " + std::to_string(kProtocolVersion) + "\nerror request longer than " +
-            std::to_string(kMaxRequestLen) + " bytes\n";
-  } else if (!complete && request.empty()) {
-    return;  // the client went away (or is a liveness probe)
-  } else {
-    request.resize(std::min(request.find('\n'), request.size()));
-    if (!request.empty() && request.back() == '\r') request.pop_back();
-    reply = answer(request);
+  while (!clients.empty()) drop(clients.size() - 1);
+}
+
+void Server::on_request(Client& c, std::string_view request) {
+  c.deadline = Clock::now() + kClientTimeout;
+  c.phase = Client::Phase::answer;
+  if (request != "capture" && !request.starts_with("capture ")) {
+    c.out = answer(request);
+    return;
   }
-  for (std::size_t off = 0; off < reply.size();) {
-    const ssize_t n = ::send(fd, reply.data() + off, reply.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
+  if (!capture_) {
+    c.out = greeting() + "error this host has no capture point\n";
+    return;
   }
+  const std::string_view filter = request.substr(std::min(request.size(), std::string_view("capture ").size()));
+  auto sub = capture_(filter, [wake = wake_fd_] {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(*wake, &one, sizeof one);
+  });
+  if (!sub) {
+    c.out = greeting() + "error " + sub.error() + "\n";
+    return;
+  }
+  c.capture = std::move(*sub);
+  c.phase = Client::Phase::stream;
+  c.out = greeting() + "ok pcap\n" + c.capture->take();  // the pcap global header first
+  ++captures_active_;
   ++served_;
+}
+
+bool Server::pump(Client& c) {
+  while (true) {
+    if (c.sent == c.out.size()) {
+      if (c.phase == Client::Phase::answer && !c.out.empty()) {
+        ++served_;
+        return false;  // answered: close
+      }
+      if (c.phase != Client::Phase::stream) return true;
+      c.out = c.capture->take();
+      c.sent = 0;
+      if (c.out.empty()) return true;  // the data path wakes us when frames wait
+    }
+    const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // the reader is behind
+    if (n <= 0) return false;
+    c.sent += static_cast<std::size_t>(n);
+  }
 }
 
 std::string Server::answer(std::string_view request) const {
@@ -169,12 +273,12 @@ std::string Server::answer(std::string_view request) const {
     out += "\n";
     return out;
   }
-  if (request.starts_with("capture")) return out + "error capture is not implemented yet\n";
+  if (request == "capture" || request.starts_with("capture ")) return out + "error capture needs a streaming client\n";
   std::string shown(request.substr(0, 64));
   for (char& c : shown) {
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
   }
-  return out + "error unknown request '" + shown + "' (want hello or snapshot)\n";
+  return out + "error unknown request '" + shown + "' (want hello, snapshot or capture)\n";
 }
 
 }  // namespace ustack::ctl

@@ -1,4 +1,4 @@
-// Host: device (TAP or TUN, wrapped by impairment and pcap), stack and runtime,
+// Host: device (TAP or TUN, wrapped by impairment, pcap and live capture), stack and runtime,
 // registered as the default for the C API.
 #include "ustack/host.h"
 
@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "ctl/server.h"
+#include "link/capture.h"
 #include "link/impair.h"
 #include "link/pcap.h"
 #include "link/tap.h"
@@ -28,6 +29,7 @@ struct Host::Impl {
   std::unique_ptr<runtime::Runtime> runtime;
   std::string description;
   std::string program;
+  std::shared_ptr<link::CaptureHub> capture;  // live capture (with the control endpoint)
   std::unique_ptr<ctl::Server> control;  // stopped before the runtime
 };
 
@@ -137,6 +139,11 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     if (!dev) return "cannot write pcap " + o.pcap + ": " + why;
     impl->device = std::move(*dev);
   }
+  if (o.control) {
+    impl->capture = std::make_shared<link::CaptureHub>(link::link_type_for(impl->device->medium()),
+                                                       runtime::wall_at_epoch());
+    impl->device = std::make_unique<link::CaptureDevice>(std::move(impl->device), impl->capture);
+  }
   if (impair) impl->device = std::make_unique<link::ImpairedDevice>(std::move(impl->device), *impair);
 
   stack::StackConfig cfg;
@@ -166,9 +173,16 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   if (o.control) {
     runtime::Runtime* rt = impl->runtime.get();
     const std::string program = impl->program;
-    auto server = ctl::Server::start({.program = program}, [rt, program] {
+    auto snapshot = [rt, program] {
       return rt->call([&](stack::Stack& s) { return ctl::take_snapshot(s, program, static_cast<int>(::getpid())); });
-    });
+    };
+    auto capture = [hub = impl->capture](std::string_view filter, std::function<void()> notify)
+        -> base::Result<std::shared_ptr<link::CaptureSubscription>, std::string> {
+      auto f = link::CaptureFilter::compile(filter, hub->link_type());
+      if (!f) return f.error();
+      return hub->subscribe(std::move(*f), std::move(notify));
+    };
+    auto server = ctl::Server::start({.program = program}, std::move(snapshot), std::move(capture));
     if (server) {
       impl->control = std::move(*server);
     } else {

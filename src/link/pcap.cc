@@ -17,11 +17,42 @@ base::Errc file_error(std::string* why, const std::string& what, int err) {
 }
 
 template <class T>
-void put(std::FILE* f, T v, bool& ok) {
-  if (std::fwrite(&v, sizeof v, 1, f) != 1) ok = false;
+void store_host(base::Byte* at, T v) {
+  std::memcpy(at, &v, sizeof v);  // pcap's classic format is in the writer's byte order
 }
 
 }  // namespace
+
+std::array<base::Byte, 24> pcap_global_header(LinkType type) {
+  std::array<base::Byte, 24> h{};
+  store_host<std::uint32_t>(&h[0], 0xa1b2c3d4);  // microsecond timestamps, host byte order
+  store_host<std::uint16_t>(&h[4], 2);           // version 2.4
+  store_host<std::uint16_t>(&h[6], 4);
+  store_host<std::int32_t>(&h[8], 0);   // thiszone: timestamps are UTC
+  store_host<std::uint32_t>(&h[12], 0);  // sigfigs
+  store_host<std::uint32_t>(&h[16], kPcapSnapLen);
+  store_host<std::uint32_t>(&h[20], static_cast<std::uint32_t>(type));
+  return h;
+}
+
+std::array<base::Byte, 16> pcap_record_header(std::chrono::system_clock::time_point wall_at_epoch, base::Instant at,
+                                              std::size_t len) {
+  using std::chrono::microseconds;
+  const std::int64_t us = std::chrono::duration_cast<microseconds>(wall_at_epoch.time_since_epoch()).count() +
+                          base::to_micros(at - base::kEpoch);
+  std::int64_t sec = us / 1'000'000, usec = us % 1'000'000;
+  if (usec < 0) {  // floor division for times before 1970
+    usec += 1'000'000;
+    sec -= 1;
+  }
+  const auto orig = static_cast<std::uint32_t>(len);
+  std::array<base::Byte, 16> h{};
+  store_host(&h[0], static_cast<std::uint32_t>(sec));
+  store_host(&h[4], static_cast<std::uint32_t>(usec));
+  store_host(&h[8], std::min(orig, kPcapSnapLen));
+  store_host(&h[12], orig);
+  return h;
+}
 
 base::Result<std::unique_ptr<PcapWriter>> PcapWriter::open(
     const std::string& path, LinkType type, std::chrono::system_clock::time_point wall_at_epoch,
@@ -32,14 +63,8 @@ base::Result<std::unique_ptr<PcapWriter>> PcapWriter::open(
   std::setvbuf(f, buffer.get(), _IOFBF, kBufferSize);
   std::unique_ptr<PcapWriter> w(new PcapWriter(f, std::move(buffer), path, type, wall_at_epoch));
 
-  bool ok = true;
-  put<std::uint32_t>(f, 0xa1b2c3d4, ok);  // microsecond timestamps, host byte order
-  put<std::uint16_t>(f, 2, ok);           // version 2.4
-  put<std::uint16_t>(f, 4, ok);
-  put<std::int32_t>(f, 0, ok);  // thiszone: timestamps are UTC
-  put<std::uint32_t>(f, 0, ok);  // sigfigs
-  put<std::uint32_t>(f, kSnapLen, ok);
-  put<std::uint32_t>(f, static_cast<std::uint32_t>(type), ok);
+  const auto header = pcap_global_header(type);
+  const bool ok = std::fwrite(header.data(), header.size(), 1, f) == 1;
   if (!ok || std::fflush(f) != 0) return file_error(why, "pcap: cannot write " + path, errno);
   return w;
 }
@@ -51,22 +76,10 @@ PcapWriter::PcapWriter(std::FILE* f, std::unique_ptr<char[]> buffer, std::string
 PcapWriter::~PcapWriter() { std::fclose(file_); }
 
 bool PcapWriter::write(base::Instant at, base::ByteSpan frame) {
-  using std::chrono::microseconds;
-  const std::int64_t us = std::chrono::duration_cast<microseconds>(wall_at_epoch_.time_since_epoch()).count() +
-                          base::to_micros(at - base::kEpoch);
-  std::int64_t sec = us / 1'000'000, usec = us % 1'000'000;
-  if (usec < 0) {  // floor division for times before 1970
-    usec += 1'000'000;
-    sec -= 1;
-  }
-  const auto len = static_cast<std::uint32_t>(frame.size());
-  const std::uint32_t caplen = std::min(len, kSnapLen);
-  bool ok = true;
-  put(file_, static_cast<std::uint32_t>(sec), ok);
-  put(file_, static_cast<std::uint32_t>(usec), ok);
-  put(file_, caplen, ok);
-  put(file_, len, ok);
-  if (caplen > 0 && std::fwrite(frame.data(), 1, caplen, file_) != caplen) ok = false;
+  const auto header = pcap_record_header(wall_at_epoch_, at, frame.size());
+  const std::size_t caplen = std::min<std::size_t>(frame.size(), kSnapLen);
+  bool ok = std::fwrite(header.data(), header.size(), 1, file_) == 1;
+  if (ok && caplen > 0 && std::fwrite(frame.data(), 1, caplen, file_) != caplen) ok = false;
   if (!ok) {
     ++write_errors_;
     return false;

@@ -2,6 +2,7 @@
 // timestamps, host byte order): a standalone writer and a device wrapper.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -17,11 +18,20 @@ enum class LinkType : std::uint32_t { ethernet = 1, raw_ip = 101 };  // LINKTYPE
 
 inline LinkType link_type_for(Medium m) { return m == Medium::ethernet ? LinkType::ethernet : LinkType::raw_ip; }
 
+inline constexpr std::uint32_t kPcapSnapLen = 262144;
+
+/// The 24-byte global header that starts a classic pcap stream.
+std::array<base::Byte, 24> pcap_global_header(LinkType type);
+/// The 16-byte header of a record for a frame of `len` bytes seen at `at`
+/// (wall time: `wall_at_epoch` plus the Instant), captured up to kPcapSnapLen.
+std::array<base::Byte, 16> pcap_record_header(std::chrono::system_clock::time_point wall_at_epoch, base::Instant at,
+                                              std::size_t len);
+
 /// Writes a pcap file through a large stdio buffer. Timestamps are wall_at_epoch
 /// (the wall-clock time of base::kEpoch) plus the Instant of each frame.
 class PcapWriter {
  public:
-  static constexpr std::uint32_t kSnapLen = 262144;
+  static constexpr std::uint32_t kSnapLen = kPcapSnapLen;
   static constexpr std::size_t kBufferSize = 1 << 20;
 
   /// Creates (truncates) `path` and writes the global header. Errors carry the

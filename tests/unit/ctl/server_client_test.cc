@@ -3,6 +3,7 @@
 // directory and read back through the client (docs/ctl-protocol.md).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "ctl/client.h"
 #include "ctl/server.h"
@@ -173,7 +175,7 @@ TEST_F(CtlTest, StaleSocketsAreSkippedAndRemovedOnlyWhenTheirProcessIsGone) {
 
 TEST_F(CtlTest, BadRequestGetsTheGreetingAndAnErrorLine) {
   Server& server = serve();
-  EXPECT_EQ(server.answer("bogus"), "ustack-ctl 1\nerror unknown request 'bogus' (want hello or snapshot)\n");
+  EXPECT_EQ(server.answer("bogus"), "ustack-ctl 1\nerror unknown request 'bogus' (want hello, snapshot or capture)\n");
   auto reply = request(server.path(), "bogus");
   ASSERT_FALSE(reply.ok());
   EXPECT_NE(reply.error().find("unknown request 'bogus'"), std::string::npos) << reply.error();
@@ -205,18 +207,132 @@ TEST_F(CtlTest, PickOneNeedsExactlyOneOrAPath) {
   EXPECT_EQ(snap->program, "b");
 }
 
-TEST_F(CtlTest, ASilentClientDoesNotStopTheServer) {
-  Server& server = serve();
-  // Connects and says nothing for a while; a second client is served after the
-  // server gives up on the first (bounded by its client timeout).
+/// A connected client socket to `path`.
+int connect_raw(const std::string& path) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, server.path().c_str(), sizeof a.sun_path - 1);
-  const int silent = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  ASSERT_EQ(::connect(silent, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  return fd;
+}
+
+TEST_F(CtlTest, ASilentClientDoesNotHoldUpOthers) {
+  Server& server = serve();
+  // Connects and says nothing; a second client is served at once, not after
+  // the server gives up on the first (2 s).
+  const int silent = connect_raw(server.path());
+  const auto t0 = std::chrono::steady_clock::now();
   auto snap = fetch_snapshot(server.path(), 5000);
   EXPECT_TRUE(snap.ok()) << (snap.ok() ? "" : snap.error());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
   ::close(silent);
+}
+
+/// Reads from `fd` until `want` bytes came or 2 s passed.
+std::string read_bytes(int fd, std::size_t want) {
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  char buf[4096];
+  while (got.size() < want && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, std::min(sizeof buf, want - got.size()), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+class CaptureCtlTest : public CtlTest {
+ protected:
+  Server& serve_with_capture() {
+    auto s = Server::start(
+        {.dir = tmp_.dir(), .program = "cap"},
+        [this] { return rt_.call([&](stack::Stack& st) { return take_snapshot(st, "cap", 1); }); },
+        [this](std::string_view filter, std::function<void()> notify)
+            -> base::Result<std::shared_ptr<link::CaptureSubscription>, std::string> {
+          auto f = link::CaptureFilter::compile(filter, hub_->link_type());
+          if (!f) return f.error();
+          return hub_->subscribe(std::move(*f), std::move(notify));
+        });
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error());
+    servers_.push_back(std::move(*s));
+    return *servers_.back();
+  }
+  /// A bare IPv4/UDP datagram to port `dport`.
+  static std::vector<base::Byte> datagram(std::uint16_t dport) {
+    std::vector<base::Byte> d(28, 0);
+    d[0] = 0x45;
+    d[3] = 28;
+    d[8] = 64;
+    d[9] = 17;
+    base::store_be32(d, 12, Ipv4Addr(198, 18, 0, 1).value());
+    base::store_be32(d, 16, Ipv4Addr(198, 18, 0, 2).value());
+    base::store_be16(d, 20, 1000);
+    base::store_be16(d, 22, dport);
+    base::store_be16(d, 24, 8);
+    return d;
+  }
+  std::shared_ptr<link::CaptureHub> hub_ =
+      std::make_shared<link::CaptureHub>(link::LinkType::raw_ip, std::chrono::system_clock::now());
+};
+
+TEST_F(CaptureCtlTest, StreamsFilteredFramesWhileSnapshotsAreServed) {
+  Server& server = serve_with_capture();
+  auto stream = start_capture(server.path(), "udp port 53");
+  ASSERT_TRUE(stream.ok()) << stream.error();
+  std::string pcap = stream->already + read_bytes(stream->fd, 24 - std::min<std::size_t>(24, stream->already.size()));
+  ASSERT_GE(pcap.size(), 24u);
+  std::uint32_t magic = 0, linktype = 0;
+  std::memcpy(&magic, pcap.data(), 4);
+  std::memcpy(&linktype, pcap.data() + 20, 4);
+  EXPECT_EQ(magic, 0xa1b2c3d4u);
+  EXPECT_EQ(linktype, 101u);  // LINKTYPE_RAW: bare IPv4
+  EXPECT_EQ(server.captures_active(), 1u);
+
+  hub_->record(base::kEpoch, datagram(7));   // filtered out
+  hub_->record(base::kEpoch, datagram(53));
+  const std::string rec = read_bytes(stream->fd, 16 + 28);
+  ASSERT_EQ(rec.size(), 16u + 28u);
+  EXPECT_EQ(base::load_be16(base::ByteSpan(reinterpret_cast<const base::Byte*>(rec.data()) + 16, 28), 22), 53);
+
+  // The capture streams on; a snapshot is still answered at once.
+  auto snap = fetch_snapshot(server.path(), 1000);
+  EXPECT_TRUE(snap.ok()) << (snap.ok() ? "" : snap.error());
+
+  // The reader hangs up: the server drops the subscription.
+  ::close(stream->fd);
+  for (int i = 0; i < 200 && hub_->subscribers() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(hub_->subscribers(), 0u);
+  EXPECT_EQ(server.captures_active(), 0u);
+}
+
+TEST_F(CaptureCtlTest, ABadFilterIsAnErrorAndTheServerGoesOn) {
+  Server& server = serve_with_capture();
+  auto bad = start_capture(server.path(), "tcp port");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("bad filter 'tcp port'"), std::string::npos) << bad.error();
+  EXPECT_TRUE(fetch_snapshot(server.path()).ok());
+}
+
+TEST_F(CtlTest, AHostWithoutACapturePointSaysSo) {
+  Server& server = serve();
+  auto none = start_capture(server.path(), "");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().find("no capture point"), std::string::npos) << none.error();
+}
+
+TEST_F(CaptureCtlTest, StoppingTheServerEndsTheStream) {
+  Server& server = serve_with_capture();
+  auto stream = start_capture(server.path(), "");
+  ASSERT_TRUE(stream.ok()) << stream.error();
+  (void)server;
+  servers_.clear();  // the host stops
+  read_bytes(stream->fd, 1u << 20);  // until EOF (or 2 s)
+  char c;
+  EXPECT_EQ(::recv(stream->fd, &c, 1, MSG_DONTWAIT), 0) << "EOF after the server stopped";
+  ::close(stream->fd);
 }
 
 }  // namespace
