@@ -77,7 +77,7 @@ std::string info_line(const stack::SocketInfo& s, const SsOptions& o) {
   if (o.memory && s.tcp_state != tcp::State::time_wait) {  // a TIME-WAIT minisock has no buffers
     add("skmem:(r" + std::to_string(s.recv_q) + ",rb" + std::to_string(s.rcvbuf) + ",t" +
         std::to_string(s.type == SOCK_STREAM ? s.send_q : 0) + ",tb" + std::to_string(s.sndbuf) +
-        ",f0,w0,o0,bl0,d0)");
+        ",f0,w0,o0,bl0,d" + std::to_string(s.drops) + ")");
   }
   // TIME-WAIT keeps no tcp_info in Linux: ss shows none.
   if (o.info && s.tcp && s.tcp_state != tcp::State::time_wait) {
@@ -122,8 +122,9 @@ std::string info_line(const stack::SocketInfo& s, const SsOptions& o) {
 
 std::string render_summary(std::span<const Snapshot> snaps) {
   std::size_t total = 0, tcp_all = 0, estab = 0, closed = 0, orphaned = 0, timewait = 0;
-  std::size_t raw = 0, udp = 0, tcp_hashed = 0;
+  std::size_t raw = 0, udp = 0, tcp_hashed = 0, frag = 0;
   for (const auto& snap : snaps) {
+    frag += snap.frag_datagrams;
     for (const auto& s : snap.sockets) {
       if (s.id >= 0) ++total;
       if (s.type == SOCK_DGRAM) ++udp;
@@ -153,7 +154,7 @@ std::string render_summary(std::span<const Snapshot> snaps) {
   row("UDP", udp);
   row("TCP", tcp_hashed);
   row("INET", raw + udp + tcp_hashed);
-  row("FRAG", 0);
+  row("FRAG", frag);  // Linux: the IP fragment queues in use
   return out;
 }
 

@@ -23,6 +23,7 @@ Snapshot take_snapshot(const stack::Stack& stack, std::string program, int pid) 
   s.neighbours = stack.arp_entries();
   s.routes = stack.routes().routes();
   s.interfaces = stack.interfaces();
+  std::tie(s.frag_datagrams, s.frag_bytes) = stack.reassembly_in_progress();
   return s;
 }
 
@@ -155,6 +156,7 @@ Json socket_json(const stack::SocketInfo& s) {
   j["send_q"] = s.send_q;
   j["rcvbuf"] = s.rcvbuf;
   j["sndbuf"] = s.sndbuf;
+  j["drops"] = s.drops;
   j["tcp"] = s.tcp ? tcp_json(*s.tcp) : Json(nullptr);
   return j;
 }
@@ -207,6 +209,7 @@ Json snapshot_json(const Snapshot& s) {
   for (const auto& x : s.routes) j["routes"].push_back(route_json(x));
   j["interfaces"] = Json::array();
   for (const auto& x : s.interfaces) j["interfaces"].push_back(interface_json(x));
+  j["reassembly"] = {{"datagrams", s.frag_datagrams}, {"bytes", s.frag_bytes}};
   return j;
 }
 
@@ -226,6 +229,7 @@ stack::SocketInfo socket_of(const Json& j) {
   s.recv_q = j.at("recv_q").get<std::size_t>();
   s.send_q = j.at("send_q").get<std::size_t>();
   s.rcvbuf = j.at("rcvbuf").get<std::size_t>();
+  if (const auto d = j.find("drops"); d != j.end()) s.drops = d->get<std::uint64_t>();  // added in version 1
   s.sndbuf = j.at("sndbuf").get<std::size_t>();
   if (!j.at("tcp").is_null()) s.tcp = tcp_of(j.at("tcp"));
   return s;
@@ -311,6 +315,10 @@ base::Result<Snapshot, std::string> from_json(std::string_view text) {
     s.neighbours = each_of(j, "neighbours", neighbour_of);
     s.routes = each_of(j, "routes", route_of);
     s.interfaces = each_of(j, "interfaces", interface_of);
+    if (const auto r = j.find("reassembly"); r != j.end()) {  // added in version 1: older writers lack it
+      s.frag_datagrams = r->at("datagrams").get<std::uint64_t>();
+      s.frag_bytes = r->at("bytes").get<std::uint64_t>();
+    }
     return s;
   } catch (BadValue& e) {
     return std::move(e.what);

@@ -29,6 +29,7 @@ struct Snapshot {
   std::vector<ip::ArpEntryInfo> neighbours;
   std::vector<ip::Route> routes;
   std::vector<stack::InterfaceInfo> interfaces;
+  std::uint64_t frag_datagrams = 0, frag_bytes = 0;  // IP reassembly in progress (ss -s's FRAG row)
 };
 
 /// Reads the stack (the caller holds the runtime's lock, or owns the stack).

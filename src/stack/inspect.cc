@@ -26,10 +26,12 @@ std::vector<SocketInfo> Stack::socket_infos() const {
       // Linux's Recv-Q for a datagram socket is sk_rmem_alloc: what the queued
       // datagrams are charged, overhead included.
       s.recv_q = u->rx.bytes();
+      s.drops = u->rx.drops();
     } else if (const auto* r = std::get_if<RawSocket>(&e->proto)) {
       s.local = {r->local, 0};
       if (r->peer) s.peer = base::Endpoint{*r->peer, 0};
       s.recv_q = r->rx.bytes();
+      s.drops = r->rx.drops();
     } else if (const auto* t = std::get_if<TcpSocket>(&e->proto)) {
       s.local = t->local;
       if (t->listening) {

@@ -73,6 +73,7 @@ struct SocketInfo {
   /// the accept queue's length and the backlog.
   std::size_t recv_q = 0, send_q = 0;
   std::size_t rcvbuf = 0, sndbuf = 0;   // SO_RCVBUF, SO_SNDBUF (ss -m); 0 for an orphan
+  std::uint64_t drops = 0;              // datagrams refused for a full receive queue (ss -m's d)
   std::optional<tcp::Snapshot> tcp;     // TCP internals (ss -i)
 };
 
@@ -118,6 +119,10 @@ class Stack {
   const ip::RouteTable& routes() const { return routes_; }
   std::vector<InterfaceInfo> interfaces() const;
   std::vector<ip::ArpEntryInfo> arp_entries() const;
+  /// IP reassembly in progress: datagrams waiting for fragments, and their bytes.
+  std::pair<std::size_t, std::size_t> reassembly_in_progress() const {
+    return {reassembler_.datagrams_in_progress(), reassembler_.bytes_in_use()};
+  }
   bool is_local_address(base::Ipv4Addr a) const;
 
   // --- Driving ----------------------------------------------------------------

@@ -28,7 +28,10 @@ class ReceiveQueue {
   /// Like Linux, a datagram is accepted into an empty queue whatever its size.
   bool push(Datagram d, std::size_t limit) {
     const std::size_t cost = d.data.size() + kDatagramOverhead;
-    if (!queue_.empty() && bytes_ + cost > limit) return false;
+    if (!queue_.empty() && bytes_ + cost > limit) {
+      ++drops_;
+      return false;
+    }
     bytes_ += cost;
     queue_.push_back(std::move(d));
     return true;
@@ -41,10 +44,13 @@ class ReceiveQueue {
   }
   std::size_t bytes() const { return bytes_; }
   std::size_t count() const { return queue_.size(); }
+  /// Datagrams refused for want of room (Linux's sk_drops, ss -m's d).
+  std::uint64_t drops() const { return drops_; }
 
  private:
   std::deque<Datagram> queue_;
   std::size_t bytes_ = 0;
+  std::uint64_t drops_ = 0;
 };
 
 struct Socket {

@@ -74,6 +74,31 @@ TEST_F(Rendered, SsInfoWithoutExtendedHasNoOptions) {
   EXPECT_EQ(out.find(" ts "), std::string::npos) << out;
 }
 
+TEST(RenderedDrops, SsMemoryShowsDatagramsAFullQueueRefused) {
+  test::CtlWorld w;
+  // Shrink b's UDP echo socket's buffer to the minimum and flood it unread.
+  ASSERT_TRUE(w.b->set_option(w.udp_echo, SOL_SOCKET, SO_RCVBUF, 1).ok());
+  const std::vector<base::Byte> payload(1000, base::Byte{'d'});
+  auto u = *w.a->socket(AF_INET, SOCK_DGRAM, 0);
+  const base::Endpoint to{base::Ipv4Addr(198, 18, 0, 2), 7};
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(w.a->send_to(u, payload, &to, 0).ok());
+  w.world.run_for(std::chrono::milliseconds(20));
+  const Snapshot snap = take_snapshot(*w.b, "server", 1);
+  std::uint64_t drops = 0;
+  for (const auto& s : snap.sockets)
+    if (s.id == w.udp_echo) drops = s.drops;
+  // An empty queue takes any datagram; the minimum buffer (2304) holds one more at most.
+  EXPECT_GE(drops, 8u);
+  EXPECT_LE(drops, 9u);
+  auto back = from_json(to_json(snap));
+  ASSERT_TRUE(back.ok()) << back.error();
+  const std::vector<std::string> words{"sport", "=", ":7"};
+  auto f = SsFilter::parse(words);
+  ASSERT_TRUE(f.ok());
+  const std::string out = render_ss(std::span(&*back, 1), {.udp = true, .all = true, .numeric = true, .memory = true}, *f);
+  EXPECT_NE(out.find(",d" + std::to_string(drops) + ")"), std::string::npos) << out;
+}
+
 TEST_F(Rendered, SsSummary) {
   EXPECT_EQ(ss({.summary = true}),
             "Total: 4\n"

@@ -2,8 +2,10 @@
 // what is not a version-1 snapshot is refused with a message naming the fault.
 #include <gtest/gtest.h>
 
+#include "ctl/render.h"
 #include "ctl/snapshot.h"
 #include "ctl_world.h"
+#include "support/hand_fed_device.h"
 
 namespace ustack::ctl {
 namespace {
@@ -37,12 +39,44 @@ TEST(SnapshotJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->interfaces[1].device_stats.tx_frames, s.interfaces[1].device_stats.tx_frames);
 }
 
+TEST(SnapshotFrag, ADatagramAwaitingFragmentsIsCountedAndSsSummaryShowsIt) {
+  stack::Stack st;
+  ustack::testing::HandFedDevice dev;
+  st.add_interface(dev, {"tun0", base::MacAddr{}, {base::Ipv4Addr(198, 18, 0, 2), 24}, std::nullopt});
+  // The first fragment (MF, offset 0) of a UDP datagram whose rest never comes.
+  std::vector<base::Byte> f(20 + 16, 0);
+  f[0] = 0x45;
+  base::store_be16(f, 2, static_cast<std::uint16_t>(f.size()));
+  base::store_be16(f, 4, 0x4242);
+  f[6] = 0x20;  // MF
+  f[8] = 64;
+  f[9] = 17;
+  base::store_be32(f, 12, base::Ipv4Addr(198, 18, 0, 1).value());
+  base::store_be32(f, 16, base::Ipv4Addr(198, 18, 0, 2).value());
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < 20; i += 2) sum += base::load_be16(f, i);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  base::store_be16(f, 10, static_cast<std::uint16_t>(~sum));
+  dev.in.push_back(f);
+  st.poll(base::kEpoch + std::chrono::milliseconds(1));
+
+  const Snapshot s = take_snapshot(st, "frag", 1);
+  EXPECT_EQ(s.frag_datagrams, 1u);
+  EXPECT_GE(s.frag_bytes, 16u);
+  auto back = from_json(to_json(s));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->frag_datagrams, 1u);
+  const std::string summary = render_ss(std::span(&s, 1), {.summary = true}, SsFilter{});
+  EXPECT_NE(summary.find("FRAG\t  1         1         0\n"), std::string::npos) << summary;
+}
+
 TEST(SnapshotJson, FieldNamesAreStable) {
   test::CtlWorld w;
   const std::string text = to_json(take_snapshot(*w.b, "server", 1));
   for (const char* key : {"\"version\":1", "\"program\":\"server\"", "\"sockets\":[", "\"recv_q\":", "\"send_q\":",
                           "\"state\":\"time_wait\"", "\"state\":\"listen\"", "\"counters\":{\"IpInReceives\":",
-                          "\"neighbours\":[", "\"routes\":[", "\"interfaces\":[", "\"bytes_received\":"})
+                          "\"neighbours\":[", "\"routes\":[", "\"interfaces\":[", "\"bytes_received\":",
+                          "\"reassembly\":{\"datagrams\":0,\"bytes\":0}"})
     EXPECT_NE(text.find(key), std::string::npos) << key;
 }
 
