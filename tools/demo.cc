@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "host/sim_world.h"
+#include "host/trace_file.h"
 #include "wire/arp.h"
 #include "wire/ethernet.h"
 #include "wire/icmp.h"
@@ -100,9 +101,17 @@ class TraceDevice : public link::Device {
 
 base::Endpoint ep(Ipv4Addr a, std::uint16_t port) { return {a, port}; }
 
-int run_demo(std::uint64_t seed) {
+int run_demo(std::uint64_t seed, const std::string& tcp_trace) {
   bool trace = true;
   host::SimWorld world(seed);
+  if (!tcp_trace.empty()) {
+    auto recorder = host::open_tcp_trace(tcp_trace);
+    if (!recorder) {
+      std::fprintf(stderr, "ustack demo: %s\n", recorder.error().c_str());
+      return 1;
+    }
+    world.host_config().tcp_trace = std::move(*recorder);
+  }
   auto& net = world.net();
   auto& lan = net.add_switch("lan");
   auto& pa = net.add_port("alpha");
@@ -269,9 +278,11 @@ int run_demo(std::uint64_t seed) {
 
 void register_demo(CLI::App& app) {
   auto seed = std::make_shared<std::uint64_t>(7);
+  auto tcp_trace = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("demo", "Show ustack at work on a simulated network (no privileges needed)");
   cmd->add_option("--seed", *seed, "Seed for the lossy link (default 7)");
-  cmd->callback([seed] { std::exit(run_demo(*seed)); });
+  cmd->add_option("--tcp-trace", *tcp_trace, "Write the TCP connections' trace to this CSV file (docs/trace.md)");
+  cmd->callback([seed, tcp_trace] { std::exit(run_demo(*seed, *tcp_trace)); });
 }
 
 }  // namespace ustack::tools

@@ -15,6 +15,10 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
   cmd.add_option("--impair", o.impair,
                  "Impair both directions: loss=P%,dup=P%,reorder=P%,corrupt=P%,delay=Nms,jitter=Nms,rate=Nmbit,seed=N")
       ->group("Attach");
+  cmd.add_option("--tcp-trace", o.tcp_trace,
+                 "Write each TCP connection's cwnd, ssthresh, RTT, RTO, in-flight and sequence numbers over time "
+                 "to this CSV file (docs/trace.md)")
+      ->group("Attach");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

@@ -27,6 +27,8 @@ struct HostOptions {
   std::string mac;          // optional "02:..."; default: random, locally administered
   std::string pcap;         // optional file: every frame in and out
   std::string impair;       // optional impairment spec (loss=1%,delay=5ms,...)
+  std::string tcp_trace;    // optional file: a CSV row per change of each TCP connection (docs/trace.md)
+  std::size_t tcp_trace_max_bytes = 64u << 20;  // the trace stops growing here (the rest is counted)
   std::vector<std::string> static_arp;  // "A.B.C.D=aa:bb:cc:dd:ee:ff", never aged or replaced
   std::vector<std::string> routes;      // "A.B.C.D/N=G": a static route via gateway G
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack

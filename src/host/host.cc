@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "ctl/server.h"
+#include "host/trace_file.h"
 #include "link/capture.h"
 #include "link/impair.h"
 #include "link/pcap.h"
@@ -148,6 +149,11 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
 
   stack::StackConfig cfg;
   cfg.seed = seed;
+  if (!o.tcp_trace.empty()) {
+    auto trace = host::open_tcp_trace(o.tcp_trace, o.tcp_trace_max_bytes);
+    if (!trace) return trace.error();
+    cfg.tcp_trace = std::move(*trace);
+  }
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

@@ -5,7 +5,7 @@ namespace ustack::host {
 
 stack::Stack& SimWorld::add_host(const std::string& name, link::Device& device, base::Ipv4Cidr addr,
                                  base::Logger logger) {
-  stack::StackConfig cfg;
+  stack::StackConfig cfg = host_config_;
   cfg.seed = seed_ * 1000003 + stacks_.size() + 1;
   cfg.logger = std::move(logger);
   auto s = std::make_unique<stack::Stack>(cfg);

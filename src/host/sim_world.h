@@ -19,6 +19,9 @@ class SimWorld {
   explicit SimWorld(std::uint64_t seed = 1) : seed_(seed) {}
 
   link::SimNetwork& net() { return net_; }
+  /// What hosts added from now on start with (their seed and logger are set by
+  /// add_host): TCP defaults, buffer sizes, a trace recorder (docs/trace.md).
+  stack::StackConfig& host_config() { return host_config_; }
   /// A stack named `name` on `device` (a SimPort or a wrapper around one) with
   /// address `addr`; its MAC is 02:00:00:00:00:NN in the order hosts are added.
   stack::Stack& add_host(const std::string& name, link::Device& device, base::Ipv4Cidr addr,
@@ -38,6 +41,7 @@ class SimWorld {
   std::optional<base::Instant> next_deadline() const;
   std::uint64_t seed_;
   link::SimNetwork net_;
+  stack::StackConfig host_config_;
   base::Instant now_ = base::kEpoch + std::chrono::seconds(1);
   std::vector<std::unique_ptr<stack::Stack>> stacks_;
   std::vector<std::unique_ptr<link::Device>> wrappers_;

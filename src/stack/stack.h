@@ -27,6 +27,7 @@
 #include "link/device.h"
 #include "stack/counters.h"
 #include "tcp/connection.h"
+#include "tcp/trace.h"
 #include "tcp/isn.h"
 #include "udp/socket.h"
 #include "udp/table.h"
@@ -57,6 +58,9 @@ struct StackConfig {
   std::size_t max_sockets = 65536;
   std::size_t rx_batch = 64;          // frames read from one device per poll
   tcp::Config tcp;                    // what a new stream socket starts with
+  /// When set, every TCP connection is sampled after each event and a CSV row
+  /// written when it changed (docs/trace.md). Shared: it may outlive the stack.
+  std::shared_ptr<tcp::TraceRecorder> tcp_trace;
 };
 
 /// One socket (or a connection whose socket is gone: an orphan, TIME-WAIT) as

@@ -290,6 +290,7 @@ void Stack::tcp_after(tcp::Connection& c) {
     c.outbox().swap(outbox);
   }
   counters_.TcpRetransSegs += c.take_retransmits();
+  if (config_.tcp_trace) config_.tcp_trace->sample(c, now_);
   if (c.state() != tcp::State::closed) tcp_refile(c);
   const tcp::Events ev = c.take_events();
   if (ev.error) {

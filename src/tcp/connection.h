@@ -168,6 +168,13 @@ class Connection {
   bool set_congestion_control(std::string_view name, base::Instant now);
   std::uint32_t snd_wnd() const { return snd_wnd_; }
   std::uint32_t rcv_wnd() const;
+  /// Send sequence variables (RFC 9293 3.3.1), for traces and diagnostics.
+  Seq iss() const { return iss_; }
+  Seq snd_una() const { return snd_una_; }
+  Seq snd_nxt() const { return snd_nxt_; }
+  /// Bytes sent and not yet acknowledged (SND.NXT - SND.UNA).
+  std::uint32_t bytes_in_flight() const { return flight_size(); }
+  bool in_recovery() const { return in_recovery_; }
   /// RFC 6191: may a SYN for this connection's pair, now in TIME-WAIT, open a new
   /// incarnation? Yes when its timestamp is newer than TS.Recent, or (without
   /// timestamps) when its sequence number is beyond RCV.NXT.
