@@ -1,0 +1,68 @@
+// RACK-TLP (RFC 8985): time-based loss detection. A segment is deemed lost when
+// a segment sent sufficiently later (a reordering window later) has been
+// delivered; the window starts at min_RTT/4 and grows on D-SACK (6.2 step 4).
+// Tail loss probes' timeout (7.2) is here too. Pure: told the time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "base/time.h"
+#include "tcp/scoreboard.h"
+#include "tcp/seq.h"
+
+namespace ustack::tcp {
+
+class Rack {
+ public:
+  /// RFC 8985 6.2 steps 1-3, for one segment newly acknowledged (cumulatively or
+  /// selectively), taken in ascending order of sequence.
+  void on_delivered(const SentSegment& s, base::Instant now);
+  /// Step 4: the reordering window for this ACK. `dsack`: the ACK carried a
+  /// D-SACK; `sacked_segments`: RACK.segs_sacked.
+  void update_reo_wnd(bool dsack, Seq snd_una, Seq snd_nxt, bool in_recovery, unsigned sacked_segments,
+                      std::optional<base::Duration> srtt);
+  /// Step 4's "exiting Fast or RTO recovery" branch.
+  void on_recovery_exit();
+  /// Step 5: marks lost the segments sent before RACK.xmit_ts by more than
+  /// RACK.rtt + RACK.reo_wnd; returns when the next one would be (the RACK
+  /// timer), if any is waiting. Counts what it marked in `marked`.
+  std::optional<base::Instant> detect_loss(Scoreboard& board, base::Instant now, unsigned& marked) const;
+  /// RFC 8985 6.3, on RTO: the first segment, and those whose RACK deadline has
+  /// passed, are lost.
+  void mark_losses_on_rto(Scoreboard& board, base::Instant now) const;
+
+  bool has_sample() const { return end_seq_.has_value(); }
+  bool reordering_seen() const { return reordering_seen_; }
+  base::Duration reo_wnd() const { return reo_wnd_; }
+  unsigned reo_wnd_mult() const { return reo_wnd_mult_; }
+  std::optional<base::Duration> min_rtt() const { return min_rtt_; }
+  /// Linux's tp->reordering analogue for TCP_INFO: the largest displacement
+  /// seen, in segments (at least 3, the default).
+  unsigned reordering() const { return reordering_; }
+  void note_reordering_distance(unsigned segments) { reordering_ = std::max(reordering_, segments); }
+
+ private:
+  static bool sent_after(base::Instant t1, Seq s1, base::Instant t2, Seq s2) {
+    return t1 > t2 || (t1 == t2 && s1 > s2);
+  }
+  base::Instant xmit_ts_{};
+  std::optional<Seq> end_seq_;
+  base::Duration rtt_{};
+  std::optional<Seq> fack_;
+  std::optional<base::Duration> min_rtt_;
+  bool reordering_seen_ = false;
+  base::Duration reo_wnd_{};
+  unsigned reo_wnd_mult_ = 1;
+  int reo_wnd_persist_ = 0;
+  std::optional<Seq> dsack_round_;
+  unsigned reordering_ = 3;
+};
+
+/// RFC 8985 7.2 TLP_calc_PTO: 2*SRTT, plus the worst-case delayed-ACK time
+/// (Linux: TCP_RTO_MIN, 200 ms) when one segment is in flight, else Linux's
+/// TCP_TIMEOUT_MIN (2 ms); 1 s without an RTT sample; never past the RTO.
+base::Duration tlp_pto(std::optional<base::Duration> srtt, bool one_segment_in_flight,
+                       std::optional<base::Duration> until_rto);
+
+}  // namespace ustack::tcp
