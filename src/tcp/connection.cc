@@ -61,6 +61,7 @@ Snapshot Connection::snapshot(base::Instant now) const {
   auto ago = [&](base::Instant t) { return static_cast<std::uint32_t>(std::max<std::int64_t>(0, base::to_millis(now - t))); };
   s.state = state_;
   s.in_recovery = in_recovery_;
+  s.in_loss = loss_recovery_;
   s.retransmits = static_cast<std::uint8_t>(std::min(retries_, 255u));
   s.backoff = static_cast<std::uint8_t>(std::min(rtt_.backoffs(), 255u));
   s.timestamps = ts_ok_;
@@ -73,7 +74,12 @@ Snapshot Connection::snapshot(base::Instant now) const {
   s.rcv_mss = snd_mss_;
   const std::uint32_t mss = std::max<std::uint32_t>(smss(), 1);
   s.unacked = (flight_size() + mss - 1) / mss;
-  s.retrans = retransmit_deadline_ && retries_ > 0 ? 1 : 0;
+  // tcpi_retrans, tcpi_lost, tcpi_sacked: segments retransmitted and still out,
+  // deemed lost, SACKed (Linux retrans_out, lost_out, sacked_out).
+  s.retrans = board_.retransmitted_segments();
+  s.lost = (board_.lost_bytes() + mss - 1) / mss;
+  s.sacked = (board_.sacked_bytes() + mss - 1) / mss;
+  s.reordering = rack_.reordering();
   s.last_data_sent_ms = ago(last_data_sent_);
   s.last_data_recv_ms = ago(last_data_received_);
   s.last_ack_recv_ms = ago(last_received_);
@@ -102,6 +108,9 @@ std::string Connection::describe(base::Instant now) const {
          " rcvbuf=" + std::to_string(rcv_buf_.size()) + " ooo=" + std::to_string(ooo_.ranges().size()) +
          " rto=" + ms(retransmit_deadline_) + " persist=" + ms(persist_deadline_) +
          " delack=" + ms(delack_deadline_) + " recovery=" + std::to_string(in_recovery_) +
+         " loss=" + std::to_string(loss_recovery_) + " pipe=" + std::to_string(in_flight()) +
+         " sacked=" + std::to_string(board_.sacked_bytes()) + " lost=" + std::to_string(board_.lost_bytes()) +
+         " rack=" + ms(rack_deadline_) + " tlp=" + ms(tlp_deadline_) +
          " dupacks=" + std::to_string(dup_acks_) + " retries=" + std::to_string(retries_) +
          " fin_queued=" + std::to_string(fin_queued_) + " ack_now=" + std::to_string(ack_now_);
 }
@@ -288,14 +297,9 @@ void Connection::retransmit_first(base::Instant now) {
     emit(flag::syn | flag::ack, iss_, 0, 0, now);
     return;
   }
-  // Only what was sent before is sent again: a retransmission never reaches past
-  // SND.MAX (a segment may now hold more than the original did, whose size
-  // depended on the options it carried).
-  const std::size_t sent_data = std::min<std::size_t>(snd_buf_.size(), static_cast<std::size_t>(snd_max_ - snd_una_));
-  const std::size_t len = std::min<std::size_t>(sent_data, effective_mss());
-  if (len > 0) {
-    const bool with_fin = fin_sent_before() && len == snd_buf_.size();
-    emit(flag::ack | (with_fin ? flag::fin : 0) | (len == snd_buf_.size() ? flag::psh : 0), snd_una_, 0, len, now);
+  // RFC 6298 5.4: "Retransmit the earliest segment that has not been acknowledged".
+  if (!board_.empty()) {
+    retransmit(board_.segments().front().start, board_.segments().front().end, now);
   } else if (fin_sent_before() && !fin_acked_) {
     emit(flag::fin | flag::ack, fin_seq_, 0, 0, now);
   }
@@ -306,13 +310,18 @@ void Connection::output(base::Instant now) {
   const bool can_send = state_ == State::established || state_ == State::close_wait ||
                         state_ == State::fin_wait_1 || state_ == State::closing || state_ == State::last_ack;
   bool sent_any = false;
+  // RFC 6675 NextSeg: lost segments first (rule 1), then new data (rule 2).
+  if (can_send) sent_any = send_lost(now);
   while (can_send) {
     const Seq start = data_start();
     const std::size_t sent = snd_nxt_ > start ? static_cast<std::size_t>(snd_nxt_ - start) : 0;
     const std::size_t pending = sent >= snd_buf_.size() ? 0 : snd_buf_.size() - sent;
-    const std::uint32_t wnd = std::min(snd_wnd_, cwnd());
     const std::uint32_t flight = flight_size();
-    const std::uint32_t avail = wnd > flight ? wnd - flight : 0;
+    // The peer's window limits how far past SND.UNA we go; cwnd (or PRR in
+    // recovery) how much is in flight (pipe, RFC 6675). A loss probe may pass cwnd.
+    const std::uint32_t rwnd_room = snd_wnd_ > flight ? snd_wnd_ - flight : 0;
+    const std::uint32_t cwnd_room = tlp_new_data_ ? 0xffffffffu : send_room();
+    const std::uint32_t avail = std::min(rwnd_room, cwnd_room);
     const std::size_t mss = effective_mss();
     if (pending > 0) {
       const std::size_t len = std::min<std::size_t>({pending, mss, avail});
@@ -331,7 +340,7 @@ void Connection::output(base::Instant now) {
       const bool nagle_clear = config_.nodelay || flight == 0 || snd_sml_ <= snd_una_;
       const bool ok = len == mss || (all && nagle_clear) ||
                       (len >= max_snd_wnd_ / 2 && max_snd_wnd_ > 0 && nagle_clear) ||
-                      (all && fin_queued_) || force_send_;
+                      (all && fin_queued_) || force_send_ || tlp_new_data_;
       if (!ok) {
         // Held back by the window with nothing in flight: the override timeout
         // (3.8.6.2.1 (d), 0.1 to 1 s; Linux's probe timer) sends what fits.
@@ -347,14 +356,17 @@ void Connection::output(base::Instant now) {
       emit(flags, snd_nxt_, sent, len, now);
       force_send_ = false;
       if (len < mss) snd_sml_ = snd_nxt_ + static_cast<std::uint32_t>(len);
+      on_sent_new(snd_nxt_, snd_nxt_ + static_cast<std::uint32_t>(len + (fin ? 1 : 0)), now);
       snd_nxt_ += static_cast<std::uint32_t>(len + (fin ? 1 : 0));
       snd_max_ = max(snd_max_, snd_nxt_);
       if (!retransmit_deadline_) arm_retransmit(now);
       sent_any = true;
+      if (std::exchange(tlp_new_data_, false)) break;  // the probe is one segment
       continue;
     }
     if (fin_queued_ && !fin_sent() && !fin_acked_) {
       emit(flag::fin | flag::ack, fin_seq_, 0, 0, now);
+      on_sent_new(fin_seq_, fin_seq_ + 1, now);
       snd_nxt_ = fin_seq_ + 1;
       snd_max_ = max(snd_max_, snd_nxt_);
       if (!retransmit_deadline_) arm_retransmit(now);
@@ -362,6 +374,8 @@ void Connection::output(base::Instant now) {
     }
     break;
   }
+  tlp_new_data_ = false;
+  if (std::exchange(tlp_rearm_, false)) arm_tlp(now);
   if (ack_now_ && !sent_any && state_ != State::syn_sent) send_ack(now);
 }
 
@@ -386,23 +400,8 @@ void Connection::on_retransmit_timeout(base::Instant now) {
   }
   ++retries_;
   rtt_.backoff();  // RFC 6298 5.5
-  if (synchronized()) {
-    // RFC 5681 3.1, eq. 4: the algorithm's decrease and cwnd = 1 SMSS ("loss
-    // window"); then go back to SND.UNA.
-    cc_->on_rto(flight_size(), now);
-    in_recovery_ = false;
-    recover_ = snd_max_;  // RFC 6582 4: no fast retransmit for what was in flight
-    dup_acks_ = 0;
-    snd_nxt_ = snd_una_;
-  }
+  if (synchronized()) enter_loss_recovery(now);
   retransmit_first(now);
-  if (synchronized()) {
-    // SND.NXT follows what retransmit_first() sent; output() resends the rest.
-    const std::size_t sent_data = std::min<std::size_t>(snd_buf_.size(), static_cast<std::size_t>(snd_max_ - snd_una_));
-    const std::size_t len = std::min<std::size_t>(sent_data, effective_mss());
-    snd_nxt_ = snd_una_ + static_cast<std::uint32_t>(len);
-    if (fin_sent_before() && len == snd_buf_.size() && !fin_acked_) snd_nxt_ = fin_seq_ + 1;
-  }
   arm_retransmit(now);
   // Never sleep past the user timeout.
   if (config_.user_timeout > base::Duration::zero() && retransmit_deadline_)
@@ -410,6 +409,16 @@ void Connection::on_retransmit_timeout(base::Instant now) {
 }
 
 void Connection::on_timer(base::Instant now) {
+  // RFC 8985 7.3: the probe timeout, which (as Linux's) stands in for the RTO
+  // when both are due.
+  if (tlp_deadline_ && now >= *tlp_deadline_) {
+    tlp_deadline_.reset();
+    send_loss_probe(now);
+  }
+  if (rack_deadline_ && now >= *rack_deadline_) {
+    rack_deadline_.reset();
+    on_rack_timer(now);
+  }
   if (retransmit_deadline_ && now >= *retransmit_deadline_) {
     retransmit_deadline_.reset();
     on_retransmit_timeout(now);
@@ -482,6 +491,8 @@ std::optional<base::Instant> Connection::next_deadline() const {
     if (t && (!next || *t < *next)) next = t;
   };
   consider(retransmit_deadline_);
+  consider(rack_deadline_);
+  consider(tlp_deadline_);
   consider(delack_deadline_);
   consider(persist_deadline_);
   consider(time_wait_deadline_);
@@ -506,6 +517,8 @@ void Connection::enter_closed() {
   release_buffers_if_orphan();
   state_ = State::closed;
   retransmit_deadline_.reset();
+  rack_deadline_.reset();
+  tlp_deadline_.reset();
   delack_deadline_.reset();
   persist_deadline_.reset();
   keepalive_deadline_.reset();

@@ -1,7 +1,8 @@
 // One TCP connection (RFC 9293): the state machine, send and receive buffers,
 // retransmission (RFC 6298), congestion control through tcp/cc.h (RFC 5681),
-// window scaling, timestamps and PAWS (RFC 7323), SACK blocks as a receiver
-// (RFC 2018) and the RFC 5961 protections. Pure: it is told the time and hands
+// loss recovery (SACK scoreboard RFC 6675, PRR RFC 6937, RACK-TLP RFC 8985,
+// D-SACK RFC 2883, undo: connection_recovery.cc), window scaling, timestamps
+// and PAWS (RFC 7323), SACK blocks (RFC 2018) and the RFC 5961 protections. Pure: it is told the time and hands
 // the segments it wants sent to its owner through an outbox.
 #pragma once
 
@@ -19,7 +20,10 @@
 #include "base/ring_buffer.h"
 #include "base/time.h"
 #include "tcp/cc.h"
+#include "tcp/prr.h"
+#include "tcp/rack.h"
 #include "tcp/rtt.h"
+#include "tcp/scoreboard.h"
 #include "tcp/seq.h"
 #include "wire/tcp.h"
 
@@ -36,6 +40,8 @@ struct Config {
   std::size_t sndbuf = 16384 * 4;       // Linux tcp_wmem default is 16 KiB; larger here until auto-sizing
   std::uint8_t window_shift = 7;        // what we offer (Linux: 7 for its default tcp_rmem max)
   bool sack = true;
+  bool rack = true;                     // RACK loss detection with SACK (Linux net.ipv4.tcp_recovery=1); else RFC 6675 IsLost
+  bool tlp = true;                      // tail loss probes (Linux net.ipv4.tcp_early_retrans=3)
   bool timestamps = true;
   bool window_scaling = true;
   bool nodelay = false;                 // TCP_NODELAY
@@ -65,6 +71,10 @@ struct Info {
   std::uint64_t retransmits_total = 0, fast_retransmits = 0, timeouts = 0;
   std::uint64_t dup_acks_in = 0, ooo_segments = 0, challenge_acks = 0, paws_drops = 0;
   std::uint64_t zero_window_probes = 0, keepalive_probes = 0;
+  // Loss recovery (Linux's names where it has them: tcpi_dsack_dups, tcpi_reord_seen,
+  // TCPSackRecovery, TCPLossProbes, TCPLossProbeRecovery, TCPSpuriousRTOs, TCPDSACKUndo).
+  std::uint64_t sack_recoveries = 0, dsack_dups = 0, reord_seen = 0, sack_blocks_invalid = 0;
+  std::uint64_t rack_marked_lost = 0, tlp_probes = 0, tlp_recoveries = 0, spurious_rtos = 0, dsack_undos = 0;
 };
 
 /// A connection's internals at one instant, in the units of Linux's struct
@@ -72,6 +82,7 @@ struct Info {
 struct Snapshot {
   State state = State::closed;
   bool in_recovery = false;
+  bool in_loss = false;            // RTO recovery (Linux TCP_CA_Loss)
   std::uint8_t retransmits = 0, backoff = 0;
   bool timestamps = false, sack = false, window_scaling = false;
   std::uint8_t snd_wscale = 0, rcv_wscale = 0;
@@ -79,6 +90,7 @@ struct Snapshot {
   std::uint32_t last_data_sent_ms = 0, last_data_recv_ms = 0, last_ack_recv_ms = 0;
   std::uint32_t rtt_us = 0, rttvar_us = 0, snd_ssthresh = 0, snd_cwnd = 0, advmss = 0;
   std::uint32_t snd_wnd = 0, rcv_wnd = 0, send_queued = 0, recv_queued = 0;
+  std::uint32_t lost = 0, sacked = 0, reordering = 3;  // segments, as tcpi_lost, tcpi_sacked, tcpi_reordering
   Info info;
 };
 
@@ -215,6 +227,33 @@ class Connection {
   void retransmit_first(base::Instant now);
   void on_retransmit_timeout(base::Instant now);
   void arm_retransmit(base::Instant now);
+
+  // connection_recovery.cc: which segments are lost, which are sent again, and
+  // how many per ACK (RFC 6675, RFC 6937, RFC 8985, RFC 2883, RFC 3522).
+  /// After SND.UNA moved from prior_una (or a duplicate ACK): the scoreboard,
+  /// RACK, undo, TLP and recovery states.
+  void recovery_on_ack(const wire::TcpRepr& seg, Seq prior_una, bool dupack, base::Instant now);
+  void enter_fast_recovery(base::Instant now);
+  void exit_fast_recovery(base::Instant now);
+  /// RTO: RFC 8985 6.3 marking, the loss window; the caller retransmits the first.
+  void enter_loss_recovery(base::Instant now);
+  /// Undo a reduction found spurious (RFC 3522 Eifel; RFC 2883 D-SACK).
+  void undo_recovery(base::Instant now);
+  /// Sends [start, end) again, at most one MSS of it; returns the sequence space sent.
+  std::uint32_t retransmit(Seq start, Seq end, base::Instant now);
+  /// Sends the lost segments (NextSeg rule 1) while the window or PRR allows.
+  bool send_lost(base::Instant now);
+  /// What may be sent now beyond what is in flight: cwnd less pipe (in fast
+  /// recovery PRR has set cwnd to pipe + sndcnt).
+  std::uint32_t send_room() const;
+  /// RFC 6675 pipe: bytes in flight (without SACK, less the duplicate ACKs seen).
+  std::uint32_t in_flight() const;
+  void on_sent_new(Seq start, Seq end, base::Instant now);
+  void arm_tlp(base::Instant now);
+  bool tlp_allowed() const;
+  void send_loss_probe(base::Instant now);
+  void on_rack_timer(base::Instant now);
+  bool rack_enabled() const { return sack_ok_ && config_.rack; }
   void schedule_ack(bool quick, base::Instant now);
   std::uint16_t window_to_advertise();
   std::uint32_t ts_now(base::Instant now) const;
@@ -282,6 +321,21 @@ class Connection {
   unsigned dup_acks_ = 0;
   bool in_recovery_ = false;
   Seq recover_;
+  Scoreboard board_;                 // what is in flight (RFC 6675)
+  Rack rack_;                        // RFC 8985
+  Prr prr_;                          // RFC 6937
+  bool loss_recovery_ = false;       // after an RTO until SND.UNA passes recover_ (Linux TCP_CA_Loss)
+  std::optional<base::Instant> rack_deadline_;  // RACK reordering timer (RFC 8985 6.2 step 5)
+  std::optional<base::Instant> tlp_deadline_;   // probe timeout (RFC 8985 7.2)
+  std::optional<Seq> tlp_end_;       // TLP.end_seq: a probe is out
+  bool tlp_is_retrans_ = false;
+  bool tlp_new_data_ = false;        // output() may send one new segment past cwnd (the probe)
+  bool tlp_rearm_ = false;           // new data sent or acknowledged: restart the PTO
+  // Undo (RFC 3522, RFC 2883; Linux tp->undo_marker, undo_retrans, prior_cwnd).
+  std::optional<Seq> undo_marker_;
+  int undo_retrans_ = 0;             // retransmissions of the episode not yet D-SACKed
+  bool undo_any_retrans_ = false;
+  std::optional<std::uint32_t> retrans_tsval_;  // TSval of the episode's first retransmission
 
   // Acknowledgments.
   std::optional<base::Instant> delack_deadline_;

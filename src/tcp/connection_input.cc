@@ -289,6 +289,8 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     return false;
   }
   const std::uint32_t wnd = static_cast<std::uint32_t>(seg.window) << snd_shift_;
+  const Seq prior_una = snd_una_;
+  bool dupack = false;
   if (ack > snd_una_) {
     std::uint32_t acked = static_cast<std::uint32_t>(ack - snd_una_);
     // The data bytes acked: the sequence space counts our SYN and FIN too.
@@ -317,19 +319,9 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     retries_ = 0;
     retrans_stamp_.reset();
     rtt_.reset_backoff();
-    // Congestion control (RFC 5681 3.1; RFC 6582 3.2 steps 3 and 4).
+    // Congestion control (RFC 5681 3.1): no growth during fast recovery, where
+    // PRR decides what is sent (connection_recovery.cc).
     if (in_recovery_) {
-      if (ack >= recover_) {
-        // Full acknowledgment: "Set cwnd to min(ssthresh, max(FlightSize, SMSS) + SMSS)".
-        in_recovery_ = false;
-        cc_->on_recovery_end(flight_size(), now);
-      } else {
-        // Partial acknowledgment: retransmit the first unacknowledged segment and
-        // "deflate the congestion window by the amount of new data acknowledged ...
-        // then add back SMSS bytes".
-        retransmit_first(now);
-        cc_->reno_recovery_partial_ack(acked);
-      }
     } else {
       // Slow start or congestion avoidance: the algorithm's growth.
       AckEvent ev;
@@ -341,7 +333,6 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       ev.srtt = rtt_.srtt();
       cc_->on_ack(ev);
     }
-    dup_acks_ = 0;
     // RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart it.
     if (snd_una_ == snd_max_) retransmit_deadline_.reset();
     else arm_retransmit(now);
@@ -351,19 +342,9 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     // RFC 5681 2: a duplicate acknowledgment.
     ++info_.dup_acks_in;
     ++dup_acks_;
-    if (!in_recovery_ && dup_acks_ == 3 && (snd_una_ - 1 >= recover_ || recover_ == iss_)) {
-      // RFC 6582 3.2 step 2 (and RFC 5681 3.2): ssthresh = max(FlightSize/2, 2*SMSS),
-      // retransmit the lost segment, cwnd = ssthresh + 3*SMSS.
-      in_recovery_ = true;
-      recover_ = snd_max_;
-      cc_->on_loss(flight_size(), now);
-      ++info_.fast_retransmits;
-      retransmit_first(now);
-      cc_->reno_recovery_start();
-    } else if (in_recovery_) {
-      cc_->reno_recovery_dup_ack();  // step 3: inflate for each further duplicate
-    }
+    dupack = true;
   }
+  if (synchronized()) recovery_on_ack(seg, prior_una, dupack, now);
   // RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
   // updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),
   // set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
@@ -513,7 +494,7 @@ void Connection::on_path_mtu(std::uint32_t next_hop_mtu, Seq quoted, base::Insta
   // Everything in flight was too big: send it again in the new size now
   // (tcp_simple_retransmit), without treating it as congestion.
   rtt_probe_.reset();
-  snd_nxt_ = snd_una_;
+  board_.mark_all_lost();
   output(now);
 }
 
@@ -528,6 +509,8 @@ void Connection::enter_time_wait(base::Instant now) {
   release_buffers_if_orphan();  // TIME-WAIT needs only the sequence numbers
   time_wait_deadline_ = now + 2 * config_.msl;
   retransmit_deadline_.reset();
+  rack_deadline_.reset();
+  tlp_deadline_.reset();
   persist_deadline_.reset();
   keepalive_deadline_.reset();
   fin_wait_2_deadline_.reset();

@@ -7,7 +7,7 @@ namespace ustack::tcp {
 
 using namespace std::chrono_literals;
 
-void Rack::on_delivered(const SentSegment& s, base::Instant now) {
+std::uint32_t Rack::on_delivered(const SentSegment& s, base::Instant now) {
   const base::Duration rtt = now - s.sent;
   // Step 1: RACK.min_RTT (a plain minimum here; Linux keeps a windowed one).
   if (!s.ever_retransmitted && (!min_rtt_ || rtt < *min_rtt_)) min_rtt_ = rtt;
@@ -29,7 +29,9 @@ void Rack::on_delivered(const SentSegment& s, base::Instant now) {
     fack_ = s.end;
   } else if (s.end < *fack_ && !s.ever_retransmitted) {
     reordering_seen_ = true;
+    return static_cast<std::uint32_t>(*fack_ - s.end);
   }
+  return 0;
 }
 
 void Rack::update_reo_wnd(bool dsack, Seq snd_una, Seq snd_nxt, bool in_recovery, unsigned sacked_segments,

@@ -16,8 +16,9 @@ namespace ustack::tcp {
 class Rack {
  public:
   /// RFC 8985 6.2 steps 1-3, for one segment newly acknowledged (cumulatively or
-  /// selectively), taken in ascending order of sequence.
-  void on_delivered(const SentSegment& s, base::Instant now);
+  /// selectively), taken in ascending order of sequence. Returns how far (in
+  /// sequence) it was overtaken when this delivery shows reordering, else 0.
+  std::uint32_t on_delivered(const SentSegment& s, base::Instant now);
   /// Step 4: the reordering window for this ACK. `dsack`: the ACK carried a
   /// D-SACK; `sacked_segments`: RACK.segs_sacked.
   void update_reo_wnd(bool dsack, Seq snd_una, Seq snd_nxt, bool in_recovery, unsigned sacked_segments,
@@ -33,6 +34,7 @@ class Rack {
   void mark_losses_on_rto(Scoreboard& board, base::Instant now) const;
 
   bool has_sample() const { return end_seq_.has_value(); }
+  std::optional<Seq> fack() const { return fack_; }
   bool reordering_seen() const { return reordering_seen_; }
   base::Duration reo_wnd() const { return reo_wnd_; }
   unsigned reo_wnd_mult() const { return reo_wnd_mult_; }

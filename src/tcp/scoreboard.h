@@ -5,8 +5,11 @@
 // which RACK needs (RFC 8985 5.2). Pure: the caller says what it sent and when.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <utility>
 #include <optional>
 #include <span>
 
@@ -114,6 +117,10 @@ class Scoreboard {
 template <class F>
 SackResult Scoreboard::on_sack(std::span<const wire::SackBlock> blocks, Seq una, Seq max, F&& sacked) {
   SackResult r;
+  // The valid blocks, in ascending order: the caller (RACK's fack, 6.2 step 3)
+  // sees newly SACKed segments in sequence order, whatever order the blocks came in.
+  std::array<std::pair<Seq, Seq>, wire::TcpOptions::kMaxSackBlocks> valid{};
+  std::size_t n = 0;
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     const Seq left(blocks[b].left), right(blocks[b].right);
     if (b == 0 && is_dsack(blocks, una)) {
@@ -124,11 +131,17 @@ SackResult Scoreboard::on_sack(std::span<const wire::SackBlock> blocks, Seq una,
     }
     // RFC 6675 5.1 (and Linux tcp_is_sackblock_valid): a block must lie within
     // SND.UNA..SND.MAX; others are ignored.
-    if (!(left < right) || left < una || right > max) {
+    if (!(left < right) || left < una || right > max || n == valid.size()) {
       ++r.invalid;
       continue;
     }
     ++r.valid;
+    valid[n++] = {left, right};
+  }
+  for (std::size_t i = 1; i < n; ++i)  // at most four: insertion sort
+    for (std::size_t j = i; j > 0 && valid[j].first < valid[j - 1].first; --j) std::swap(valid[j], valid[j - 1]);
+  for (std::size_t b = 0; b < n; ++b) {
+    const auto [left, right] = valid[b];
     std::size_t i = lower(left);
     if (i < segs_.size() && segs_[i].start < left) {
       split(i, left);
@@ -139,9 +152,9 @@ SackResult Scoreboard::on_sack(std::span<const wire::SackBlock> blocks, Seq una,
       SentSegment& s = segs_[i];
       if (s.sacked) continue;
       s.sacked = true;
-      s.lost = false;
       r.newly_sacked += s.len();
       sacked(s);
+      s.lost = false;
       s.retransmitted = false;
     }
   }
