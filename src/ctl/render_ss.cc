@@ -114,6 +114,13 @@ std::string info_line(const stack::SocketInfo& s, const SsOptions& o) {
     num("unacked", t.unacked);
     if (t.retrans || i.retransmits_total)
       add("retrans:" + std::to_string(t.retrans) + "/" + std::to_string(i.retransmits_total));
+    // As ss: "lost:", "sacked:", "reordering:" (when not the default 3),
+    // "dsack_dups:", "reord_seen:".
+    num("lost", t.lost);
+    num("sacked", t.sacked);
+    if (t.reordering != 3) num("reordering", t.reordering);
+    num("dsack_dups", i.dsack_dups);
+    num("reord_seen", i.reord_seen);
     num("rcv_wnd", t.rcv_wnd);
     num("snd_wnd", t.snd_wnd);
   }

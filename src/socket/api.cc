@@ -132,7 +132,8 @@ std::uint8_t linux_tcp_state(tcp::State st) {
 tcp_info to_tcp_info(const tcp::Snapshot& s) {
   tcp_info i{};
   i.tcpi_state = linux_tcp_state(s.state);
-  i.tcpi_ca_state = s.in_recovery ? 3 : 0;  // TCP_CA_Recovery : TCP_CA_Open
+  // TCP_CA_Loss, TCP_CA_Recovery, TCP_CA_Disorder (SACKed data, no loss yet), TCP_CA_Open.
+  i.tcpi_ca_state = s.in_loss ? 4 : s.in_recovery ? 3 : s.sacked ? 1 : 0;
   i.tcpi_retransmits = s.retransmits;
   i.tcpi_backoff = s.backoff;
   i.tcpi_options = static_cast<std::uint8_t>((s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (s.window_scaling ? 4 : 0));
@@ -152,7 +153,9 @@ tcp_info to_tcp_info(const tcp::Snapshot& s) {
   i.tcpi_snd_ssthresh = s.snd_ssthresh;
   i.tcpi_snd_cwnd = s.snd_cwnd;
   i.tcpi_advmss = s.advmss;
-  i.tcpi_reordering = 3;
+  i.tcpi_reordering = s.reordering;
+  i.tcpi_sacked = s.sacked;
+  i.tcpi_lost = s.lost;
   i.tcpi_rcv_space = s.rcv_wnd;
   i.tcpi_total_retrans = static_cast<std::uint32_t>(s.info.retransmits_total);
   return i;
