@@ -18,6 +18,9 @@
 
 #include "cli.h"
 #include "base/addr.h"
+#include "runtime/runtime.h"
+#include "socket/descriptors.h"
+#include "stack/stack.h"
 #include "ustack/socket.h"
 
 namespace ustack::tools {
@@ -32,6 +35,32 @@ struct NcOptions {
 };
 
 constexpr std::size_t kTcpBuffer = 64 * 1024;
+
+/// The stack lives in this process: once it exits, nobody retransmits a FIN
+/// that was lost. So wait (5 s at most, as a kernel orphan would retry for much
+/// longer) until no connection still has an unacknowledged FIN
+/// (FIN-WAIT-1, CLOSING, LAST-ACK).
+void linger_until_fin_acked(Host& host) {
+  for (int i = 0; i < 500 && !stop_requested(); ++i) {
+    const bool pending = host.runtime().call([](stack::Stack& s) {
+      for (const auto& info : s.socket_infos())
+        if (info.tcp_state == tcp::State::fin_wait_1 || info.tcp_state == tcp::State::closing ||
+            info.tcp_state == tcp::State::last_ack)
+          return true;
+      return false;
+    });
+    if (!pending) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+/// Writes out what the host's pcap and TCP trace hold buffered.
+void flush_host_output() {
+  if (runtime::Runtime* rt = socket::default_runtime()) (void)rt->call([](stack::Stack& s) {
+      s.flush_devices();
+      return 0;
+    });
+}
 
 /// The TCP session once connected: stdin -> socket (then SHUT_WR), socket -> stdout.
 int tcp_session(int fd) {
@@ -84,6 +113,7 @@ int tcp_session(int fd) {
   if (!input_done) {
     reader.detach();  // blocked in read(2) on standard input
     std::fflush(stdout);
+    flush_host_output();  // _Exit runs no destructor: the pcap and the TCP trace first
     std::_Exit(status);
   }
   reader.join();
@@ -157,7 +187,11 @@ int run_nc(const NcOptions& o) {
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<std::uint16_t>(port));
   sa.sin_addr.s_addr = htonl(addr ? addr->value() : 0);
-  if (!o.udp) return run_tcp(sa, o.listen);
+  if (!o.udp) {
+    const int status = run_tcp(sa, o.listen);
+    linger_until_fin_acked(**host);
+    return status;
+  }
   const int fd = ustack_socket(AF_INET, SOCK_DGRAM, 0);
   if (o.listen) {
     if (ustack_bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
@@ -219,6 +253,7 @@ int run_nc(const NcOptions& o) {
     // The reader is blocked in read(2) on standard input; we are done anyway.
     reader.detach();
     std::fflush(stdout);
+    flush_host_output();  // _Exit runs no destructor: the pcap and the TCP trace first
     std::_Exit(status);
   }
   reader.join();

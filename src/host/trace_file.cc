@@ -16,7 +16,8 @@ base::Result<std::shared_ptr<tcp::TraceRecorder>, std::string> open_tcp_trace(co
   auto sink = [file](std::string_view text) {
     return std::fwrite(text.data(), 1, text.size(), file.get()) == text.size();
   };
-  return std::make_shared<tcp::TraceRecorder>(std::move(sink), max_bytes);
+  auto flush = [file] { std::fflush(file.get()); };
+  return std::make_shared<tcp::TraceRecorder>(std::move(sink), max_bytes, std::move(flush));
 }
 
 }  // namespace ustack::host

@@ -163,6 +163,7 @@ std::vector<int> Stack::pollable_fds() const {
 
 void Stack::flush_devices() {
   for (auto& iface : interfaces_) iface->device->flush();
+  if (config_.tcp_trace) config_.tcp_trace->flush();
 }
 
 std::optional<Instant> Stack::next_deadline() const {

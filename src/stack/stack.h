@@ -136,7 +136,7 @@ class Stack {
   std::optional<base::Instant> next_deadline() const;
   /// Descriptors that become readable when a device has frames (TAP, TUN).
   std::vector<int> pollable_fds() const;
-  /// Flushes devices' buffered output (pcap).
+  /// Flushes devices' buffered output (pcap) and the TCP trace's.
   void flush_devices();
   /// Tells the stack the time before a socket call made between polls.
   void set_time(base::Instant now) { if (now > now_) now_ = now; }

@@ -9,7 +9,8 @@ const char* const TraceRecorder::kHeader =
     "time,conn,state,snd_una,snd_nxt,delivered,cwnd,ssthresh,in_flight,srtt_us,rttvar_us,rto_us,"
     "retrans_segs,retrans_bytes,fast_retrans,timeouts,in_recovery,snd_wnd,rcv_wnd,mss\n";
 
-TraceRecorder::TraceRecorder(Sink sink, std::size_t max_bytes) : sink_(std::move(sink)), max_bytes_(max_bytes) {
+TraceRecorder::TraceRecorder(Sink sink, std::size_t max_bytes, Flush flush)
+    : sink_(std::move(sink)), max_bytes_(max_bytes), flush_(std::move(flush)) {
   write(kHeader);
 }
 

@@ -42,10 +42,12 @@ class TraceRecorder {
  public:
   /// Receives text to append (the header, rows, the final comment); false on error.
   using Sink = std::function<bool(std::string_view)>;
+  /// Pushes what the sink buffered to its file (optional).
+  using Flush = std::function<void()>;
   static constexpr std::size_t kDefaultMaxBytes = 64u << 20;
   static const char* const kHeader;
 
-  explicit TraceRecorder(Sink sink, std::size_t max_bytes = kDefaultMaxBytes);
+  explicit TraceRecorder(Sink sink, std::size_t max_bytes = kDefaultMaxBytes, Flush flush = {});
   ~TraceRecorder();  // writes the truncation note, if rows were dropped
   TraceRecorder(const TraceRecorder&) = delete;
   TraceRecorder& operator=(const TraceRecorder&) = delete;
@@ -53,6 +55,11 @@ class TraceRecorder {
   /// Records `c` at `now` if anything but the time changed since its last row.
   /// A connection seen in CLOSED is forgotten after its last row.
   void sample(const Connection& c, base::Instant now);
+
+  /// Pushes buffered rows out (Stack::flush_devices() calls it, before a quick exit).
+  void flush() {
+    if (flush_) flush_();
+  }
 
   std::uint64_t rows_written() const { return rows_written_; }
   std::uint64_t rows_dropped() const { return rows_dropped_; }
@@ -72,6 +79,7 @@ class TraceRecorder {
 
   Sink sink_;
   std::size_t max_bytes_;
+  Flush flush_;
   std::optional<base::Instant> start_;
   // By connection address and ISS: an address may be reused by a later connection.
   std::map<std::pair<const Connection*, std::uint32_t>, Seen> seen_;
