@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ustack needs, when any are missing.
 # Usage: scripts/deps.sh build   what building needs
-#        scripts/deps.sh test    that, plus the real peers and tools the tests use
+#        scripts/deps.sh fuzz    that, plus clang and libFuzzer (scripts/fuzz.sh)
+#        scripts/deps.sh test    all of that, plus the real peers and tools the tests use
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 build=(cmake ninja-build g++ libfmt-dev libcli11-dev libgtest-dev libgmock-dev nlohmann-json3-dev libpcap-dev)
 test=(iproute2 iputils-ping tcpdump tshark socat netcat-openbsd python3 python3-scapy python3-matplotlib procps curl wrk nmap)
+fuzz=(clang libclang-rt-14-dev)
 case "${1:-build}" in
   build) want=("${build[@]}") ;;
-  test)  want=("${build[@]}" "${test[@]}") ;;
-  *) echo "deps.sh: unknown set '$1' (build or test)" >&2; exit 2 ;;
+  fuzz)  want=("${build[@]}" "${fuzz[@]}") ;;
+  test)  want=("${build[@]}" "${test[@]}" "${fuzz[@]}") ;;
+  *) echo "deps.sh: unknown set '$1' (build, fuzz or test)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

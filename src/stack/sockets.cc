@@ -114,20 +114,35 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
   return id;
 }
 
-Status Stack::close(SocketId id) {
+Stack::SocketEntry* Stack::app_entry(SocketId id) {
   SocketEntry* e = entry(id);
-  if (!e) return Errc::bad_descriptor;
+  const auto* t = e ? std::get_if<TcpSocket>(&e->proto) : nullptr;
+  return t && t->listener >= 0 ? nullptr : e;
+}
+const Stack::SocketEntry* Stack::app_entry(SocketId id) const {
+  const SocketEntry* e = entry(id);
+  const auto* t = e ? std::get_if<TcpSocket>(&e->proto) : nullptr;
+  return t && t->listener >= 0 ? nullptr : e;
+}
+
+Status Stack::close(SocketId id) {
+  if (!app_entry(id)) return Errc::bad_descriptor;
+  destroy(id);
+  return {};
+}
+
+void Stack::destroy(SocketId id) {
+  SocketEntry* e = entry(id);
   if (auto* u = std::get_if<udp::Socket>(&e->proto); u && u->bound()) udp_table_.erase(u);
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) tcp_close(*e, *t);
   if (std::holds_alternative<RawSocket>(e->proto)) std::erase(raw_sockets_, id);
   sockets_[static_cast<std::size_t>(id)].reset();
   free_ids_.push_back(id);
   changed_.push_back(id);  // wake anyone still waiting on it
-  return {};
 }
 
 Status Stack::bind(SocketId id, const base::Endpoint& local) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (!local.addr.is_v4()) return Errc::family_not_supported;
   const base::Ipv4Addr a = local.addr.v4();
@@ -182,7 +197,7 @@ Status Stack::udp_autobind(udp::Socket& s) {
 }
 
 Status Stack::connect(SocketId id, const std::optional<base::Endpoint>& peer) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (peer && !peer->addr.is_v4()) return Errc::family_not_supported;
   if (auto* raw = std::get_if<RawSocket>(&e->proto)) {
@@ -222,7 +237,7 @@ Status Stack::connect(SocketId id, const std::optional<base::Endpoint>& peer) {
 
 base::Result<std::size_t> Stack::send_to(SocketId id, base::ByteSpan data, const base::Endpoint* dest,
                                           int flags) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) return tcp_send(*e, *t, data, flags);
   if (flags & MSG_OOB) return Errc::op_not_supported;
@@ -237,7 +252,7 @@ base::Result<std::size_t> Stack::send_to(SocketId id, base::ByteSpan data, const
 }
 
 base::Result<Received> Stack::recv_from(SocketId id, base::MutByteSpan buf, int flags) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) return tcp_recv(*e, *t, buf, flags);
   if (flags & MSG_OOB) return Errc::op_not_supported;
@@ -264,7 +279,7 @@ base::Result<Received> Stack::recv_from(SocketId id, base::MutByteSpan buf, int 
 }
 
 Status Stack::shutdown(SocketId id, int how) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return Errc::invalid;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
@@ -294,7 +309,7 @@ Status Stack::shutdown(SocketId id, int how) {
 }
 
 base::Result<base::Endpoint> Stack::local_endpoint(SocketId id) const {
-  const SocketEntry* e = entry(id);
+  const SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* u = std::get_if<udp::Socket>(&e->proto)) return u->local;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) return t->conn ? t->conn->local() : t->local;
@@ -302,7 +317,7 @@ base::Result<base::Endpoint> Stack::local_endpoint(SocketId id) const {
 }
 
 base::Result<base::Endpoint> Stack::peer_endpoint(SocketId id) const {
-  const SocketEntry* e = entry(id);
+  const SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* u = std::get_if<udp::Socket>(&e->proto)) {
     if (!u->peer) return Errc::not_connected;
@@ -318,7 +333,7 @@ base::Result<base::Endpoint> Stack::peer_endpoint(SocketId id) const {
 }
 
 Status Stack::set_option(SocketId id, int level, int name, int value) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
     if (auto st = tcp_set_option(*e, *t, level, name, value); st || st.error() != Errc::protocol_option) return st;
@@ -382,7 +397,7 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
 }
 
 base::Result<int> Stack::get_option(SocketId id, int level, int name) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
     if (auto v = tcp_get_option(*e, *t, level, name); v || v.error() != Errc::protocol_option) return v;
@@ -419,7 +434,7 @@ base::Result<int> Stack::get_option(SocketId id, int level, int name) {
 }
 
 short Stack::readiness(SocketId id) const {
-  const SocketEntry* e = entry(id);
+  const SocketEntry* e = app_entry(id);
   if (!e) return POLLNVAL;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) return tcp_readiness(*e, *t);
   // Linux datagram_poll().

@@ -181,7 +181,7 @@ class Stack {
   base::Result<int> get_option(SocketId id, int level, int name);
   /// poll(2) events now true for the socket: POLLIN, POLLOUT, POLLERR, POLLHUP.
   short readiness(SocketId id) const;
-  bool valid(SocketId id) const { return entry(id) != nullptr; }
+  bool valid(SocketId id) const { return app_entry(id) != nullptr; }
   /// Sockets whose readiness may have changed since the last call.
   void take_changed(std::vector<SocketId>& out);
 
@@ -309,6 +309,14 @@ class Stack {
 
   SocketEntry* entry(SocketId id);
   const SocketEntry* entry(SocketId id) const;
+  /// entry() as the socket calls see it: null for an embryo (a connection in a
+  /// listener's SYN or accept queue), which holds an id that no application was
+  /// given, as a Linux request socket has no descriptor. (Found by fuzzing:
+  /// close() on an embryo's id freed the connection under its listener.)
+  SocketEntry* app_entry(SocketId id);
+  const SocketEntry* app_entry(SocketId id) const;
+  /// Frees a socket entry and closes what it holds (close() without the check).
+  void destroy(SocketId id);
 
   StackConfig config_;
   base::Random rng_;

@@ -322,7 +322,7 @@ void Stack::tcp_after(tcp::Connection& c) {
       }
       tcp_demux_erase(c);
       t->conn.reset();
-      (void)close(owner);
+      (void)destroy(owner);
     }
     return;
   }
@@ -368,7 +368,7 @@ std::vector<std::string> Stack::tcp_describe() const {
 // --- Socket calls ----------------------------------------------------------------------
 
 Status Stack::listen(SocketId id, int backlog) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   auto* t = std::get_if<TcpSocket>(&e->proto);
   if (!t) return Errc::op_not_supported;  // listen(2) on a datagram socket
@@ -395,7 +395,7 @@ Status Stack::listen(SocketId id, int backlog) {
 }
 
 base::Result<SocketId> Stack::accept(SocketId listener, base::Endpoint* peer) {
-  SocketEntry* e = entry(listener);
+  SocketEntry* e = app_entry(listener);
   if (!e) return Errc::bad_descriptor;
   auto* t = std::get_if<TcpSocket>(&e->proto);
   if (!t) return Errc::op_not_supported;
@@ -509,7 +509,7 @@ void Stack::tcp_close(SocketEntry& e, TcpSocket& s) {
         tcp_demux_erase(*c.conn);
         c.conn.reset();
       }
-      (void)close(id);
+      (void)destroy(id);
     }
     s.accept_queue.clear();
     // Embryos in SYN-RECEIVED: find them by their listener.
@@ -524,7 +524,7 @@ void Stack::tcp_close(SocketEntry& e, TcpSocket& s) {
         tcp_demux_erase(*c->conn);
         c->conn.reset();
       }
-      (void)close(static_cast<SocketId>(i));
+      (void)destroy(static_cast<SocketId>(i));
     }
     std::erase(tcp_listeners_[s.local.port], s.id);
     if (tcp_listeners_[s.local.port].empty()) tcp_listeners_.erase(s.local.port);
@@ -655,7 +655,7 @@ base::Result<int> Stack::tcp_get_option(SocketEntry& e, TcpSocket& s, int level,
 }
 
 base::Result<tcp::Snapshot> Stack::tcp_info(SocketId id) const {
-  const SocketEntry* e = entry(id);
+  const SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   const auto* t = std::get_if<TcpSocket>(&e->proto);
   if (!t) return Errc::op_not_supported;
@@ -666,7 +666,7 @@ base::Result<tcp::Snapshot> Stack::tcp_info(SocketId id) const {
 }
 
 Status Stack::set_linger(SocketId id, bool on, int seconds) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
     t->linger = on;
@@ -676,7 +676,7 @@ Status Stack::set_linger(SocketId id, bool on, int seconds) {
 }
 
 base::Result<std::pair<bool, int>> Stack::get_linger(SocketId id) {
-  SocketEntry* e = entry(id);
+  SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
   if (auto* t = std::get_if<TcpSocket>(&e->proto)) return std::pair<bool, int>{t->linger, t->linger_seconds};
   return std::pair<bool, int>{false, 0};
