@@ -251,7 +251,7 @@ void Connection::undo_recovery(base::Instant now) {
   // The window and threshold return to what they were (Linux
   // tcp_undo_cwnd_reduction, through the algorithm's undo()).
   cc_->undo(now);
-  for (SentSegment& s : board_.segments_mut()) s.lost = false;  // nothing was lost
+  board_.clear_lost();  // nothing was lost
   undo_marker_.reset();
   undo_any_retrans_ = false;
   in_recovery_ = false;

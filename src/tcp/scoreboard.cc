@@ -7,6 +7,7 @@ void Scoreboard::on_send_new(Seq start, Seq end, base::Instant now) {
   if (!(start < end)) return;
   // Contiguous with the last segment by construction (start is SND.MAX).
   segs_.push_back(SentSegment{.start = start, .end = end, .sent = now});
+  pipe_ += segs_.back().len();
 }
 
 void Scoreboard::on_retransmit(Seq start, Seq end, base::Instant now) {
@@ -18,9 +19,11 @@ void Scoreboard::on_retransmit(Seq start, Seq end, base::Instant now) {
   for (; i < segs_.size() && segs_[i].start < end; ++i) {
     if (segs_[i].end > end) split(i, end);
     SentSegment& s = segs_[i];
+    pipe_ -= in_pipe(s);
     s.sent = now;
     s.retransmitted = true;  // `lost` stays: the original is still deemed lost
     s.ever_retransmitted = true;
+    pipe_ += in_pipe(s);
   }
 }
 
@@ -86,7 +89,9 @@ unsigned Scoreboard::mark_lost_by_sack(std::uint32_t smss) {
     if (!lost_below) lost_below = runs >= kDupThresh || bytes > (kDupThresh - 1) * smss;
     if (!lost_below) continue;
     if (!s.lost) {
+      pipe_ -= in_pipe(s);
       s.lost = true;
+      pipe_ += in_pipe(s);
       ++marked;
     }
   }
@@ -98,15 +103,9 @@ void Scoreboard::mark_all_lost() {
     if (!s.sacked) mark_lost(s);
 }
 
-std::uint32_t Scoreboard::pipe() const {
+std::uint32_t Scoreboard::pipe_recounted() const {
   std::uint32_t pipe = 0;
-  for (const SentSegment& s : segs_) {
-    if (s.sacked) continue;
-    // RFC 6675 SetPipe: "(a) If IsLost (S1) returns false: Pipe is incremented by
-    // 1 octet. (b) If S1 <= HighRxt: Pipe is incremented by 1 octet."
-    if (!s.lost) pipe += s.len();
-    if (s.retransmitted) pipe += s.len();
-  }
+  for (const SentSegment& s : segs_) pipe += in_pipe(s);
   return pipe;
 }
 

@@ -44,7 +44,10 @@ class Scoreboard {
   /// DupThresh (RFC 6675 2).
   static constexpr unsigned kDupThresh = 3;
 
-  void clear() { segs_.clear(); }
+  void clear() {
+    segs_.clear();
+    pipe_ = 0;
+  }
   bool empty() const { return segs_.empty(); }
   const std::deque<SentSegment>& segments() const { return segs_; }
 
@@ -60,6 +63,7 @@ class Scoreboard {
     while (!segs_.empty() && segs_.front().start < una) {
       if (segs_.front().end > una) split(0, una);
       if (!segs_.front().sacked) acked(segs_.front());
+      pipe_ -= in_pipe(segs_.front());
       segs_.pop_front();
     }
   }
@@ -81,17 +85,28 @@ class Scoreboard {
   /// Reneging (RFC 2018 8): the receiver dropped what it SACKed; forget all SACKs.
   void forget_sacks() {
     for (SentSegment& s : segs_) s.sacked = false;
+    recount();
+  }
+  /// An undo: nothing was lost after all.
+  void clear_lost() {
+    for (SentSegment& s : segs_) s.lost = false;
+    recount();
   }
   /// Marks one segment lost (NewReno's first unacknowledged, RACK, TLP).
   void mark_lost(SentSegment& s) {
+    pipe_ -= in_pipe(s);
     s.lost = true;
     s.retransmitted = false;
+    pipe_ += in_pipe(s);
   }
+  /// For RACK's walk: segments may be changed only through mark_lost().
   std::deque<SentSegment>& segments_mut() { return segs_; }
 
   /// RFC 6675 SetPipe (): the bytes in flight — those not SACKed and not lost,
   /// plus those retransmitted (each retransmission still in flight counts again).
-  std::uint32_t pipe() const;
+  std::uint32_t pipe() const { return pipe_; }
+  /// pipe() counted afresh (it is kept up to date as segments change; for tests).
+  std::uint32_t pipe_recounted() const;
   /// NextSeg () rule 1: the first lost, unSACKed segment not sent again since.
   const SentSegment* next_lost() const;
   std::uint32_t sacked_bytes() const;
@@ -111,7 +126,17 @@ class Scoreboard {
   /// Index of the first segment with end > seq.
   std::size_t lower(Seq seq) const;
 
+  /// A segment's share of pipe.
+  static std::uint32_t in_pipe(const SentSegment& s) {
+    if (s.sacked) return 0;
+    // RFC 6675 SetPipe: "(a) If IsLost (S1) returns false: Pipe is incremented by
+    // 1 octet. (b) If S1 <= HighRxt: Pipe is incremented by 1 octet."
+    return (s.lost ? 0 : s.len()) + (s.retransmitted ? s.len() : 0);
+  }
+  void recount() { pipe_ = pipe_recounted(); }
+
   std::deque<SentSegment> segs_;
+  std::uint32_t pipe_ = 0;  // SetPipe, kept as segments change (an ACK may touch few of many)
 };
 
 template <class F>
@@ -151,6 +176,7 @@ SackResult Scoreboard::on_sack(std::span<const wire::SackBlock> blocks, Seq una,
       if (segs_[i].end > right) split(i, right);
       SentSegment& s = segs_[i];
       if (s.sacked) continue;
+      pipe_ -= in_pipe(s);
       s.sacked = true;
       r.newly_sacked += s.len();
       sacked(s);

@@ -96,10 +96,12 @@ TEST(Scoreboard, MarkLostPipeAndNextSegInOrder) {
   EXPECT_EQ(b.lost_bytes(), 2000u);
   // In flight: 10 segments, 4 SACKed, 2 lost: 4 (7000-11000).
   EXPECT_EQ(b.pipe(), 4000u);
+  EXPECT_EQ(b.pipe_recounted(), b.pipe());
   ASSERT_NE(b.next_lost(), nullptr);
   EXPECT_EQ(b.next_lost()->start, Seq(1000));
   b.on_retransmit(Seq(1000), Seq(2000), t0 + 50ms);
-  EXPECT_EQ(b.pipe(), 5000u);  // the retransmission is in flight
+  EXPECT_EQ(b.pipe(), 5000u);
+  EXPECT_EQ(b.pipe_recounted(), b.pipe());  // the retransmission is in flight
   ASSERT_NE(b.next_lost(), nullptr);
   EXPECT_EQ(b.next_lost()->start, Seq(3000));
   b.on_retransmit(Seq(3000), Seq(4000), t0 + 51ms);
@@ -111,17 +113,20 @@ TEST(Scoreboard, MarkLostPipeAndNextSegInOrder) {
   EXPECT_EQ(acked, 2u);  // 1000 and 3000; the SACKed ones were counted when SACKed
   EXPECT_EQ(b.segments().front().start, Seq(7000));
   EXPECT_EQ(b.pipe(), 4000u);
+  EXPECT_EQ(b.pipe_recounted(), b.pipe());
 }
 
 TEST(Scoreboard, RetransmitSplitsASegment) {
   Scoreboard b = ten();
   b.mark_all_lost();
   EXPECT_EQ(b.pipe(), 0u);
+  EXPECT_EQ(b.pipe_recounted(), b.pipe());
   b.on_retransmit(Seq(1000), Seq(1500), t0 + 10ms);  // a smaller MSS now
   EXPECT_EQ(b.segments().size(), 11u);
   ASSERT_NE(b.next_lost(), nullptr);
   EXPECT_EQ(b.next_lost()->start, Seq(1500));
   EXPECT_EQ(b.pipe(), 500u);
+  EXPECT_EQ(b.pipe_recounted(), b.pipe());
 }
 
 TEST(Scoreboard, PartialCumulativeAckSplits) {
@@ -129,6 +134,55 @@ TEST(Scoreboard, PartialCumulativeAckSplits) {
   b.on_cumulative_ack(Seq(1500), [](const SentSegment&) {});
   EXPECT_EQ(b.segments().front().start, Seq(1500));
   EXPECT_EQ(b.pipe(), 9500u);
+  EXPECT_EQ(b.pipe_recounted(), b.pipe());
+}
+
+TEST(Scoreboard, PipeKeptUpToDateThroughRandomOperations) {
+  // pipe() is maintained as segments change; it must always equal SetPipe
+  // counted afresh.
+  std::uint64_t x = 88172645463325252ull;
+  auto rnd = [&](std::uint32_t n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return static_cast<std::uint32_t>(x % n);
+  };
+  Scoreboard b;
+  std::uint32_t una = 1000, max = 1000;
+  for (int step = 0; step < 20000; ++step) {
+    switch (rnd(6)) {
+      case 0: case 1: {
+        const std::uint32_t len = 1 + rnd(1500);
+        b.on_send_new(Seq(max), Seq(max + len), t0);
+        max += len;
+        break;
+      }
+      case 2:
+        if (max > una) {
+          const std::uint32_t left = una + rnd(max - una);
+          const std::uint32_t right = left + 1 + rnd(max - left);
+          const std::vector<wire::SackBlock> blocks{{left, right}};
+          b.on_sack(blocks, Seq(una), Seq(max), [](const SentSegment&) {});
+        }
+        break;
+      case 3:
+        if (max > una) {
+          una += rnd(std::min<std::uint32_t>(max - una, 3000) + 1);
+          b.on_cumulative_ack(Seq(una), [](const SentSegment&) {});
+        }
+        break;
+      case 4:
+        if (rnd(4) == 0) b.mark_lost_by_sack(kMss);
+        else if (const SentSegment* s = b.next_lost()) b.on_retransmit(s->start, s->start + 1 + rnd(s->len()), t0);
+        break;
+      case 5:
+        if (rnd(50) == 0) b.mark_all_lost();
+        else if (rnd(100) == 0) b.clear_lost();
+        else if (rnd(200) == 0) b.forget_sacks();
+        break;
+    }
+    ASSERT_EQ(b.pipe(), b.pipe_recounted()) << "step " << step;
+  }
 }
 
 }  // namespace
