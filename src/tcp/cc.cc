@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "tcp/cc_cubic.h"
 #include "tcp/cc_reno.h"
 
 namespace ustack::tcp {
@@ -72,9 +73,10 @@ std::uint64_t CongestionControl::pacing_rate(std::optional<base::Duration> srtt,
 
 std::unique_ptr<CongestionControl> make_congestion_control(std::string_view name) {
   if (name == "reno") return std::make_unique<Reno>();
+  if (name == "cubic") return std::make_unique<Cubic>();
   return nullptr;
 }
 
-std::vector<std::string_view> congestion_control_names() { return {"reno"}; }
+std::vector<std::string_view> congestion_control_names() { return {"reno", "cubic"}; }
 
 }  // namespace ustack::tcp

@@ -1,6 +1,7 @@
 // Congestion control (RFC 5681 and its successors): one interface that owns the
 // congestion window and the slow-start threshold, and one class per algorithm
-// (cc_reno.cc: NewReno, RFC 5681 / RFC 6582). Which segments are lost and how
+// (cc_reno.cc: NewReno, RFC 5681 / RFC 6582; cc_cubic.cc: CUBIC, RFC 9438, with
+// HyStart++, RFC 9406, in hystart.cc). Which segments are lost and how
 // many may be sent during recovery (SACK, PRR, RACK) is the connection's loss
 // recovery's to decide; an algorithm decides only how large the window is, when
 // it grows and how far it falls. Pure: every hook is told the time.
@@ -120,7 +121,7 @@ class CongestionControl {
   std::uint32_t prior_ssthresh_ = 0;
 };
 
-/// The algorithm of that name (Linux's names: "reno", ...); null if unknown.
+/// The algorithm of that name (Linux's names: "reno", "cubic"); null if unknown.
 std::unique_ptr<CongestionControl> make_congestion_control(std::string_view name);
 /// The names make_congestion_control() knows (tcp_available_congestion_control).
 std::vector<std::string_view> congestion_control_names();

@@ -324,6 +324,8 @@ void Connection::output(base::Instant now) {
     const std::uint32_t avail = std::min(rwnd_room, cwnd_room);
     const std::size_t mss = effective_mss();
     if (pending > 0) {
+      // The window, not the application or the peer, holds data back (RFC 9438 5.8).
+      if (avail < std::min<std::size_t>(pending, mss) && cwnd() <= snd_wnd_) cwnd_blocked_ = true;
       const std::size_t len = std::min<std::size_t>({pending, mss, avail});
       if (len == 0) {
         // RFC 9293 3.8.6.1: with a zero window, probe it (persist timer).
@@ -353,6 +355,9 @@ void Connection::output(base::Instant now) {
       // forced out (Linux tcp_write_wakeup marks it so).
       std::uint8_t flags = flag::ack | ((all || force_send_) ? flag::psh : 0) | (fin ? flag::fin : 0);
       if (!rtt_probe_ && !ts_ok_ && snd_nxt_ >= snd_max_) rtt_probe_ = std::pair{snd_nxt_, now};
+      // Sending resumes with nothing in flight (Linux CA_EVENT_TX_START).
+      if (flight == 0 && snd_nxt_ >= snd_max_ && info_.data_segs_out > 0)
+        cc_->on_send_after_idle(now - last_data_sent_, now);
       emit(flags, snd_nxt_, sent, len, now);
       force_send_ = false;
       if (len < mss) snd_sml_ = snd_nxt_ + static_cast<std::uint32_t>(len);

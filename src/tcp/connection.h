@@ -58,7 +58,7 @@ struct Config {
   base::Duration keepalive_interval = std::chrono::seconds(75);
   unsigned keepalive_count = 9;
   std::uint32_t initial_cwnd_segments = 10;  // RFC 6928, Linux
-  std::string congestion_control = "reno";   // TCP_CONGESTION: a name make_congestion_control() knows
+  std::string congestion_control = "cubic";  // TCP_CONGESTION: "cubic" (Linux's default) or "reno"
   int ip_ttl = -1;                      // IP_TTL; -1: the stack's default (MUST-49)
   int ip_tos = 0;                       // IP_TOS (MUST-47: the application may set it)
   RtoConfig rto;
@@ -318,6 +318,7 @@ class Connection {
   std::optional<base::Instant> retrans_stamp_;  // when SND.UNA was first retransmitted
   std::optional<std::pair<Seq, base::Instant>> rtt_probe_;  // timing one segment (no TS)
   std::unique_ptr<CongestionControl> cc_;  // owns cwnd and ssthresh
+  bool cwnd_blocked_ = false;        // since the last ACK, data waited for cwnd (not the peer's window)
   unsigned dup_acks_ = 0;
   bool in_recovery_ = false;
   Seq recover_;
