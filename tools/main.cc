@@ -19,6 +19,9 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "Write each TCP connection's cwnd, ssthresh, RTT, RTO, in-flight and sequence numbers over time "
                  "to this CSV file (docs/trace.md)")
       ->group("Attach");
+  cmd.add_option("--congestion-control,--cc", o.congestion_control,
+                 "TCP congestion control, as Linux's tcp_congestion_control: cubic (default) or reno")
+      ->group("TCP");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

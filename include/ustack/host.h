@@ -31,6 +31,7 @@ struct HostOptions {
   std::size_t tcp_trace_max_bytes = 64u << 20;  // the trace stops growing here (the rest is counted)
   std::vector<std::string> static_arp;  // "A.B.C.D=aa:bb:cc:dd:ee:ff", never aged or replaced
   std::vector<std::string> routes;      // "A.B.C.D/N=G": a static route via gateway G
+  std::string congestion_control;  // TCP's default algorithm ("cubic", "reno"); empty: cubic
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

@@ -43,6 +43,9 @@ int ustack_shutdown(int fd, int how);
 int ustack_close(int fd);
 int ustack_getsockname(int fd, struct sockaddr* addr, socklen_t* addrlen);
 int ustack_getpeername(int fd, struct sockaddr* addr, socklen_t* addrlen);
+/* Options take an int, as Linux's, except SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO,
+ * TCP_INFO (struct tcp_info, with tcpi_pacing_rate) and TCP_CONGESTION: a string,
+ * "cubic" (the default) or "reno"; ENOENT for a name not known. */
 int ustack_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
 int ustack_getsockopt(int fd, int level, int name, void* value, socklen_t* len);
 /* F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD, F_SETFD. */

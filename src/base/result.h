@@ -45,6 +45,7 @@ enum class Errc : int {
   not_socket = ENOTSOCK,
   no_device = ENODEV,
   io = EIO,
+  no_entry = ENOENT,
 };
 
 inline int to_errno(Errc e) { return static_cast<int>(e); }

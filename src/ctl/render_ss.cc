@@ -44,6 +44,18 @@ std::string fmt_g(double v) {
   return buf;
 }
 
+/// ss's sprint_bw(): bits per second, "%.0f" with -n, else three digits and a prefix.
+std::string bandwidth(double bps, bool numeric) {
+  char buf[32];
+  if (numeric) std::snprintf(buf, sizeof buf, "%.0f", bps);
+  else if (bps >= 1e12) std::snprintf(buf, sizeof buf, "%.3gT", bps / 1e12);
+  else if (bps >= 1e9) std::snprintf(buf, sizeof buf, "%.3gG", bps / 1e9);
+  else if (bps >= 1e6) std::snprintf(buf, sizeof buf, "%.3gM", bps / 1e6);
+  else if (bps >= 1e3) std::snprintf(buf, sizeof buf, "%.3gk", bps / 1e3);
+  else std::snprintf(buf, sizeof buf, "%g", bps);
+  return buf;
+}
+
 std::string port_text(std::uint16_t port, const stack::SocketInfo& s, bool numeric) {
   if (port == 0) return "*";
   if (!numeric && s.type != SOCK_RAW) {
@@ -90,7 +102,7 @@ std::string info_line(const stack::SocketInfo& s, const SsOptions& o) {
       if (t.timestamps) add("ts");
       if (t.sack) add("sack");
     }
-    add("reno");
+    if (!t.congestion_control.empty()) add(t.congestion_control);
     if (t.window_scaling) add("wscale:" + std::to_string(t.snd_wscale) + "," + std::to_string(t.rcv_wscale));
     if (t.rto_us) add("rto:" + fmt_g(t.rto_us / 1000.0));
     num("backoff", t.backoff);
@@ -111,6 +123,7 @@ std::string info_line(const stack::SocketInfo& s, const SsOptions& o) {
     num("lastsnd", t.last_data_sent_ms);
     num("lastrcv", t.last_data_recv_ms);
     num("lastack", t.last_ack_recv_ms);
+    if (t.pacing_rate) add("pacing_rate " + bandwidth(static_cast<double>(t.pacing_rate) * 8, o.numeric) + "bps");
     num("unacked", t.unacked);
     if (t.retrans || i.retransmits_total)
       add("retrans:" + std::to_string(t.retrans) + "/" + std::to_string(i.retransmits_total));

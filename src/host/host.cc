@@ -122,6 +122,12 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     routes.emplace_back(*dest, *via);
   }
 
+  if (!o.congestion_control.empty() && !tcp::make_congestion_control(o.congestion_control)) {
+    std::string known;
+    for (auto name : tcp::congestion_control_names()) known += (known.empty() ? "" : ", ") + std::string(name);
+    return "unknown congestion control '" + o.congestion_control + "' (known: " + known + ")";
+  }
+
   auto impl = std::make_unique<Impl>();
   std::string why;
   const std::string ifname = o.tap.empty() ? o.tun : o.tap;
@@ -154,6 +160,7 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     if (!trace) return trace.error();
     cfg.tcp_trace = std::move(*trace);
   }
+  if (!o.congestion_control.empty()) cfg.tcp.congestion_control = o.congestion_control;
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

@@ -9,10 +9,12 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cerrno>
 #include <csignal>
 #include <cstdarg>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "socket/descriptors.h"
@@ -111,6 +113,9 @@ std::optional<base::Duration> timeval_to_timeout(const timeval& tv) {
   return std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
 }
 
+/// Linux TCP_CA_NAME_MAX: the longest congestion-control name with its NUL.
+constexpr std::size_t kTcpCaNameMax = 16;
+
 /// Linux's TCP state numbers (include/net/tcp_states.h), as struct tcp_info reports them.
 std::uint8_t linux_tcp_state(tcp::State st) {
   switch (st) {
@@ -129,8 +134,21 @@ std::uint8_t linux_tcp_state(tcp::State st) {
   return 7;
 }
 
-tcp_info to_tcp_info(const tcp::Snapshot& s) {
-  tcp_info i{};
+/// glibc's struct tcp_info stops at tcpi_total_retrans; Linux's goes on with
+/// tcpi_pacing_rate and tcpi_max_pacing_rate (include/uapi/linux/tcp.h), which
+/// callers that include <linux/tcp.h> read.
+struct LinuxTcpInfo {
+  tcp_info glibc;
+  std::uint64_t tcpi_pacing_rate;      // bytes per second
+  std::uint64_t tcpi_max_pacing_rate;  // SO_MAX_PACING_RATE: ~0, unlimited
+};
+static_assert(offsetof(LinuxTcpInfo, tcpi_pacing_rate) == 104, "Linux's offset of tcpi_pacing_rate");
+
+LinuxTcpInfo to_tcp_info(const tcp::Snapshot& s) {
+  LinuxTcpInfo out{};
+  out.tcpi_pacing_rate = s.pacing_rate;
+  out.tcpi_max_pacing_rate = ~std::uint64_t{0};
+  tcp_info& i = out.glibc;
   i.tcpi_state = linux_tcp_state(s.state);
   // TCP_CA_Loss, TCP_CA_Recovery, TCP_CA_Disorder (SACKed data, no loss yet), TCP_CA_Open.
   i.tcpi_ca_state = s.in_loss ? 4 : s.in_recovery ? 3 : s.sacked ? 1 : 0;
@@ -158,7 +176,7 @@ tcp_info to_tcp_info(const tcp::Snapshot& s) {
   i.tcpi_lost = s.lost;
   i.tcpi_rcv_space = s.rcv_wnd;
   i.tcpi_total_retrans = static_cast<std::uint32_t>(s.info.retransmits_total);
-  return i;
+  return out;
 }
 
 timeval timeout_to_timeval(const std::optional<base::Duration>& t) {
@@ -412,6 +430,15 @@ int ustack_setsockopt(int fd, int level, int name, const void* value, socklen_t 
     auto st = d->runtime->call([&](stack::Stack& s) { return s.set_linger(d->sid, l.l_onoff != 0, secs); });
     return st ? 0 : fail(st.error());
   }
+  if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+    // tcp(7): a string; Linux reads at most TCP_CA_NAME_MAX - 1 bytes, up to a NUL.
+    if (static_cast<int>(len) < 0) return fail(EINVAL);
+    const auto* chars = static_cast<const char*>(value);
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(len), kTcpCaNameMax - 1);
+    const std::string ca(chars, strnlen(chars, n));
+    auto st = d->runtime->call([&](stack::Stack& s) { return s.set_congestion_control(d->sid, ca); });
+    return st ? 0 : fail(st.error());
+  }
   if (len < static_cast<socklen_t>(sizeof(int))) return fail(EINVAL);
   int v;
   std::memcpy(&v, value, sizeof v);
@@ -442,10 +469,21 @@ int ustack_getsockopt(int fd, int level, int name, void* value, socklen_t* len) 
     *len = n;
     return 0;
   }
+  if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+    auto ca = d->runtime->call([&](stack::Stack& s) { return s.get_congestion_control(d->sid); });
+    if (!ca) return fail(ca.error());
+    // Linux do_tcp_getsockopt: min(len, TCP_CA_NAME_MAX) bytes of the NUL-padded name.
+    char name_buf[kTcpCaNameMax] = {};
+    std::memcpy(name_buf, ca->data(), std::min(ca->size(), kTcpCaNameMax - 1));
+    const socklen_t n = std::min<socklen_t>(*len, static_cast<socklen_t>(kTcpCaNameMax));
+    std::memcpy(value, name_buf, static_cast<std::size_t>(n));
+    *len = n;
+    return 0;
+  }
   if (level == IPPROTO_TCP && name == TCP_INFO) {
     auto snap = d->runtime->call([&](stack::Stack& s) { return s.tcp_info(d->sid); });
     if (!snap) return fail(snap.error());
-    const tcp_info info = to_tcp_info(*snap);
+    const LinuxTcpInfo info = to_tcp_info(*snap);
     // tcp(7): the kernel copies as much as the caller's length holds.
     const socklen_t n = std::min<socklen_t>(*len, sizeof info);
     std::memcpy(value, &info, n);

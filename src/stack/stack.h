@@ -172,6 +172,11 @@ class Stack {
   /// socket with no connection reports CLOSE, or LISTEN).
   base::Result<tcp::Snapshot> tcp_info(SocketId id) const;
 
+  /// TCP_CONGESTION: the algorithm by Linux's name ("cubic", "reno"); no_entry
+  /// (ENOENT) for a name not known, as Linux. On a connection it switches at once.
+  Status set_congestion_control(SocketId id, std::string_view name);
+  base::Result<std::string> get_congestion_control(SocketId id) const;
+
   /// SO_LINGER. With on and 0 seconds, close() resets the connection (RFC 9293 3.10.4 ABORT).
   Status set_linger(SocketId id, bool on, int seconds);
   base::Result<std::pair<bool, int>> get_linger(SocketId id);

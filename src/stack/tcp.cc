@@ -665,6 +665,29 @@ base::Result<tcp::Snapshot> Stack::tcp_info(SocketId id) const {
   return s;
 }
 
+Status Stack::set_congestion_control(SocketId id, std::string_view name) {
+  SocketEntry* e = entry(id);
+  if (!e) return Errc::bad_descriptor;
+  auto* t = std::get_if<TcpSocket>(&e->proto);
+  if (!t) return Errc::protocol_option;
+  if (!tcp::make_congestion_control(name)) return Errc::no_entry;  // Linux tcp_set_congestion_control
+  t->config.congestion_control = std::string(name);
+  if (t->conn) {
+    (void)t->conn->set_congestion_control(name, now_);
+    tcp_after(*t->conn);
+  }
+  return {};
+}
+
+base::Result<std::string> Stack::get_congestion_control(SocketId id) const {
+  const SocketEntry* e = entry(id);
+  if (!e) return Errc::bad_descriptor;
+  const auto* t = std::get_if<TcpSocket>(&e->proto);
+  if (!t) return Errc::protocol_option;
+  if (t->conn) return std::string(t->conn->congestion_control());
+  return t->config.congestion_control;
+}
+
 Status Stack::set_linger(SocketId id, bool on, int seconds) {
   SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;

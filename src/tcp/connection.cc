@@ -92,6 +92,8 @@ Snapshot Connection::snapshot(base::Instant now) const {
   s.rcv_wnd = rcv_wnd();
   s.send_queued = static_cast<std::uint32_t>(snd_buf_.size());
   s.recv_queued = static_cast<std::uint32_t>(rcv_buf_.size());
+  s.congestion_control = cc_->name();
+  s.pacing_rate = cc_->pacing_rate(rtt_.srtt(), flight_size());
   s.info = info_;
   return s;
 }

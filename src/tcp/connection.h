@@ -90,7 +90,12 @@ struct Snapshot {
   std::uint32_t last_data_sent_ms = 0, last_data_recv_ms = 0, last_ack_recv_ms = 0;
   std::uint32_t rtt_us = 0, rttvar_us = 0, snd_ssthresh = 0, snd_cwnd = 0, advmss = 0;
   std::uint32_t snd_wnd = 0, rcv_wnd = 0, send_queued = 0, recv_queued = 0;
+<<<<<<< HEAD
   std::uint32_t lost = 0, sacked = 0, reordering = 3;  // segments, as tcpi_lost, tcpi_sacked, tcpi_reordering
+=======
+  std::string congestion_control;       // the algorithm's name (Linux INET_DIAG_CONG)
+  std::uint64_t pacing_rate = 0;        // bytes per second (tcpi_pacing_rate); 0: none yet
+>>>>>>> f1e5b7e (TCP_CONGESTION (string, ENOENT for unknown names, as Linux), --congestion-control/--cc for up and nc, ss -i shows the algorithm and pacing_rate, TCP_INFO gains tcpi_pacing_rate)
   Info info;
 };
 

@@ -62,16 +62,21 @@ TEST_F(Rendered, SsInfoExtendedMemoryProcesses) {
             "LISTEN    0      16           0.0.0.0:80        0.0.0.0:*     users:((\"server\",pid=4242,fd=0)) ino:0 sk:0\n"
             "\t skmem:(r0,rb131072,t16,tb65536,f0,w0,o0,bl0,d0)\n"
             "ESTAB     100    3000      198.18.0.2:80     198.18.0.1:59964 users:((\"server\",pid=4242,fd=1)) ino:0 sk:1\n"
-            "\t skmem:(r100,rb131072,t3000,tb65536,f0,w0,o0,bl0,d0) ts sack reno wscale:7,7 rto:200 rtt:1/0.5 "
+            "\t skmem:(r100,rb131072,t3000,tb65536,f0,w0,o0,bl0,d0) ts sack cubic wscale:7,7 rto:200 rtt:1/0.5 "
             "mss:1448 rcvmss:1460 advmss:1460 cwnd:10 bytes_sent:3000 bytes_received:100 segs_out:5 segs_in:2 "
-            "data_segs_out:3 data_segs_in:1 lastrcv:9 lastack:9 unacked:3 rcv_wnd:130944 snd_wnd:131072\n"
+            "data_segs_out:3 data_segs_in:1 lastrcv:9 lastack:9 pacing_rate 231680000bps unacked:3 "
+            "rcv_wnd:130944 snd_wnd:131072\n"
             "TIME-WAIT 0      0         198.18.0.2:80     198.18.0.1:59963 ino:0\n");
 }
 
 TEST_F(Rendered, SsInfoWithoutExtendedHasNoOptions) {
   const std::string out = ss({.tcp = true, .numeric = true, .info = true});
-  EXPECT_NE(out.find("\n\t reno wscale:7,7 rto:200 "), std::string::npos) << out;
+  EXPECT_NE(out.find("\n\t cubic wscale:7,7 rto:200 "), std::string::npos) << out;
   EXPECT_EQ(out.find(" ts "), std::string::npos) << out;
+  // Without -n, ss's sprint_bw(): three significant digits and a prefix. The rate
+  // is Linux's: 2 x cwnd / srtt in slow start = 2 x 14480 B / 1 ms.
+  const std::string named = ss({.tcp = true, .info = true});
+  EXPECT_NE(named.find(" lastack:9 pacing_rate 232Mbps "), std::string::npos) << named;
 }
 
 TEST(RenderedDrops, SsMemoryShowsDatagramsAFullQueueRefused) {

@@ -444,6 +444,40 @@ TEST_F(TcpApiTest, EpollServesAThousandConnections) {
 namespace ustack::socket {
 namespace {
 
+TEST_F(TcpApiTest, TcpCongestionSetsAndReportsTheAlgorithmByName) {
+  // tcp(7) TCP_CONGESTION: a string; Linux's default is cubic; an unknown name is ENOENT.
+  const int fd = ustack_socket(AF_INET, SOCK_STREAM, 0);
+  char name[32] = {};
+  socklen_t len = sizeof name;
+  ASSERT_EQ(ustack_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+  EXPECT_STREQ(name, "cubic");
+  EXPECT_EQ(len, 16u);  // TCP_CA_NAME_MAX
+  EXPECT_EQ(ustack_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);  // no NUL needed
+  len = sizeof name;
+  ASSERT_EQ(ustack_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+  EXPECT_STREQ(name, "reno");
+  EXPECT_EQ(ustack_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "bogus", 6), -1);
+  EXPECT_EQ(errno, ENOENT);
+  len = 3;  // a short buffer gets a prefix
+  std::memset(name, 0, sizeof name);
+  ASSERT_EQ(ustack_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+  EXPECT_EQ(len, 3u);
+  EXPECT_STREQ(name, "ren");
+  ustack_close(fd);
+  // On a connection it switches at once, and TCP_INFO still reads.
+  auto [c, s] = pair(8102);
+  EXPECT_EQ(ustack_setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "reno", 5), 0);
+  len = sizeof name;
+  ASSERT_EQ(ustack_getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+  EXPECT_STREQ(name, "reno");
+  const int u = ustack_socket(AF_INET, SOCK_DGRAM, 0);
+  EXPECT_EQ(ustack_setsockopt(u, IPPROTO_TCP, TCP_CONGESTION, "reno", 5), -1);
+  EXPECT_EQ(errno, ENOPROTOOPT);
+  ustack_close(u);
+  ustack_close(s);
+  ustack_close(c);
+}
+
 TEST_F(TcpApiTest, TcpInfoReportsStateOptionsAndCounters) {
   // tcp(7) TCP_INFO: the state in Linux's numbering, the agreed options, and counters.
   auto [c, s] = pair(8100);
@@ -461,6 +495,17 @@ TEST_F(TcpApiTest, TcpInfoReportsStateOptionsAndCounters) {
   EXPECT_GE(info.tcpi_rto, 200000u);    // at least the 200 ms minimum, in microseconds
   EXPECT_EQ(info.tcpi_snd_mss, 65495u - 12u);  // loopback MSS less the timestamps option
   EXPECT_GT(info.tcpi_snd_cwnd, 0u);
+  // Linux's longer struct goes on with tcpi_pacing_rate (bytes/s) at offset 104.
+  unsigned char linux_info[120] = {};
+  socklen_t llen = sizeof linux_info;
+  ASSERT_EQ(ustack_getsockopt(c, IPPROTO_TCP, TCP_INFO, linux_info, &llen), 0);
+  ASSERT_GE(llen, 112u);
+  std::uint64_t pacing_rate = 1, max_pacing_rate = 0;
+  std::memcpy(&pacing_rate, linux_info + 104, sizeof pacing_rate);
+  std::memcpy(&max_pacing_rate, linux_info + 112, sizeof max_pacing_rate);
+  // No pacing rate without an RTT (loopback's may be under the 1 ms timestamp clock).
+  EXPECT_EQ(pacing_rate > 0, info.tcpi_rtt > 0) << pacing_rate << " " << info.tcpi_rtt;
+  EXPECT_EQ(max_pacing_rate, ~std::uint64_t{0});
   // A shorter buffer gets a prefix, and the length says how much.
   tcp_info part{};
   socklen_t plen = 8;
