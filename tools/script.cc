@@ -18,6 +18,7 @@ struct ScriptOptions {
   std::optional<std::int64_t> tolerance_usecs;
   int wscale = 7;
   bool verbose = false;
+  bool pacing = false;
 };
 
 int run_script(const ScriptOptions& o) {
@@ -37,6 +38,7 @@ int run_script(const ScriptOptions& o) {
   script::RunOptions ro;
   if (o.tolerance_usecs) ro.tolerance_usecs = *o.tolerance_usecs;
   ro.window_shift = o.wscale;
+  ro.pacing = o.pacing;
   if (o.verbose) ro.trace = &std::cerr;
   const auto result = script::run(*parsed, ro);
   if (!result.ok) {
@@ -59,6 +61,7 @@ void register_script(CLI::App& app) {
   cmd->add_option("--tolerance_usecs", o->tolerance_usecs,
                   "Timing tolerance in microseconds (default 4000; the script's own option line wins)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--pacing", o->pacing, "Pace data as ustack does by default (off: as Linux without the fq qdisc)");
   cmd->add_flag("-v,--verbose", o->verbose, "Print each event and packet as it happens");
   cmd->callback([o] { std::exit(run_script(*o)); });
 }

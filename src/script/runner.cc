@@ -34,6 +34,7 @@ std::string number_field(std::uint64_t expected, std::uint64_t actual) {
 stack::StackConfig Runner::stack_config(const RunOptions& options) {
   stack::StackConfig c;
   c.tcp.window_shift = static_cast<std::uint8_t>(options.window_shift);
+  c.tcp.pacing = options.pacing;
   return c;
 }
 

@@ -15,6 +15,9 @@ struct RunOptions {
   /// The window scale the stack offers: Linux derives it from tcp_rmem's maximum
   /// (7 for its default 6 MiB; 8 for the 15 MiB of packetdrill's defaults.sh).
   int window_shift = 7;
+  /// Pace data (tcp::Config::pacing). Off: Linux paces only under the fq qdisc or
+  /// with SO_MAX_PACING_RATE, and packetdrill scripts expect a window to leave at once.
+  bool pacing = false;
 };
 
 struct RunResult {

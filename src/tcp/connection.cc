@@ -93,7 +93,7 @@ Snapshot Connection::snapshot(base::Instant now) const {
   s.send_queued = static_cast<std::uint32_t>(snd_buf_.size());
   s.recv_queued = static_cast<std::uint32_t>(rcv_buf_.size());
   s.congestion_control = cc_->name();
-  s.pacing_rate = cc_->pacing_rate(rtt_.srtt(), flight_size());
+  s.pacing_rate = current_pacing_rate();
   s.info = info_;
   return s;
 }
@@ -352,6 +352,7 @@ void Connection::output(base::Instant now) {
           persist_deadline_ = now + std::min<base::Duration>(rtt_.rto(), std::chrono::seconds(1));
         break;
       }
+      if (!pacing_allows(now)) break;  // on_timer() sends it at pacing_deadline_
       const bool fin = fin_queued_ && all;
       // PSH on the segment that empties the queue, and on one the override timeout
       // forced out (Linux tcp_write_wakeup marks it so).
@@ -361,6 +362,7 @@ void Connection::output(base::Instant now) {
       if (flight == 0 && snd_nxt_ >= snd_max_ && info_.data_segs_out > 0)
         cc_->on_send_after_idle(now - last_data_sent_, now);
       emit(flags, snd_nxt_, sent, len, now);
+      paced(len, now);
       force_send_ = false;
       if (len < mss) snd_sml_ = snd_nxt_ + static_cast<std::uint32_t>(len);
       on_sent_new(snd_nxt_, snd_nxt_ + static_cast<std::uint32_t>(len + (fin ? 1 : 0)), now);
@@ -435,6 +437,7 @@ void Connection::on_timer(base::Instant now) {
     delack_deadline_.reset();
     ack_now_ = true;
   }
+  if (pacing_deadline_ && now >= *pacing_deadline_) pacing_deadline_.reset();  // output() below sends
   if (persist_deadline_ && now >= *persist_deadline_) {
     persist_deadline_.reset();
     if (snd_wnd_ > 0 && unsent() > 0) force_send_ = true;  // the override timeout
@@ -501,6 +504,7 @@ std::optional<base::Instant> Connection::next_deadline() const {
   consider(rack_deadline_);
   consider(tlp_deadline_);
   consider(delack_deadline_);
+  consider(pacing_deadline_);
   consider(persist_deadline_);
   consider(time_wait_deadline_);
   consider(fin_wait_2_deadline_);
@@ -527,6 +531,7 @@ void Connection::enter_closed() {
   rack_deadline_.reset();
   tlp_deadline_.reset();
   delack_deadline_.reset();
+  pacing_deadline_.reset();
   persist_deadline_.reset();
   keepalive_deadline_.reset();
   time_wait_deadline_.reset();

@@ -59,6 +59,9 @@ struct Config {
   unsigned keepalive_count = 9;
   std::uint32_t initial_cwnd_segments = 10;  // RFC 6928, Linux
   std::string congestion_control = "cubic";  // TCP_CONGESTION: "cubic" (Linux's default) or "reno"
+  /// Pace data segments at the algorithm's pacing_rate() (Linux: internal pacing,
+  /// or the fq qdisc), in bursts of at most max(2 segments, 1 ms at the rate).
+  bool pacing = true;
   int ip_ttl = -1;                      // IP_TTL; -1: the stack's default (MUST-49)
   int ip_tos = 0;                       // IP_TOS (MUST-47: the application may set it)
   RtoConfig rto;
@@ -324,6 +327,17 @@ class Connection {
   std::optional<std::pair<Seq, base::Instant>> rtt_probe_;  // timing one segment (no TS)
   std::unique_ptr<CongestionControl> cc_;  // owns cwnd and ssthresh
   bool cwnd_blocked_ = false;        // since the last ACK, data waited for cwnd (not the peer's window)
+
+  // Pacing (connection_pacing.cc): release_ is when every paced byte so far
+  // would have left at the pacing rate; a segment may go while it is no more
+  // than one burst ahead of now.
+  std::optional<base::Instant> pacing_release_;
+  std::optional<base::Instant> pacing_deadline_;  // output() waits for pacing until then
+  /// May a data segment leave now? If not, pacing_deadline_ says when.
+  bool pacing_allows(base::Instant now);
+  /// A data segment of `len` bytes left (new or retransmitted): the release time moves.
+  void paced(std::size_t len, base::Instant now);
+  std::uint64_t current_pacing_rate() const;
   unsigned dup_acks_ = 0;
   bool in_recovery_ = false;
   Seq recover_;

@@ -51,6 +51,7 @@ std::uint32_t Connection::retransmit(Seq start, Seq end, base::Instant now) {
   const Seq buffer_end = data_start() + static_cast<std::uint32_t>(snd_buf_.size());
   const std::uint8_t flags = flag::ack | (fin ? flag::fin : 0) | (len > 0 && start + len == buffer_end ? flag::psh : 0);
   emit(flags, start, static_cast<std::size_t>(start - data_start()), len, now);
+  paced(len, now);  // sent at once, but it uses the pacing rate
   const std::uint32_t sent = len + (fin ? 1u : 0u);
   board_.on_retransmit(start, start + sent, now);
   rtt_probe_.reset();  // Karn
