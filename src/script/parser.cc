@@ -344,6 +344,12 @@ void parse_option(Script& s, const Token& t) {
     s.tolerance_usecs = v;
     return;
   }
+  if (name == "congestion_control") {
+    // As net.ipv4.tcp_congestion_control: the algorithm new sockets start with.
+    if (eq == std::string::npos || eq + 1 == text.size()) throw Fail{{t.line, "--congestion_control needs a name"}};
+    s.congestion_control = text.substr(eq + 1);
+    return;
+  }
   s.notes.push_back("ignored option " + text + " at line " + std::to_string(t.line));
 }
 

@@ -31,8 +31,9 @@ std::string number_field(std::uint64_t expected, std::uint64_t actual) {
 
 }  // namespace
 
-stack::StackConfig Runner::stack_config(const RunOptions& options) {
+stack::StackConfig Runner::stack_config(const RunOptions& options, const Script& script) {
   stack::StackConfig c;
+  if (script.congestion_control) c.tcp.congestion_control = *script.congestion_control;
   c.tcp.window_shift = static_cast<std::uint8_t>(options.window_shift);
   c.tcp.pacing = options.pacing;
   return c;
@@ -42,7 +43,7 @@ Runner::Runner(const Script& script, const RunOptions& options)
     : script_(script),
       tolerance_(script.tolerance_usecs.value_or(options.tolerance_usecs)),
       trace_(options.trace),
-      stack_(stack_config(options)) {
+      stack_(stack_config(options, script)) {
   stack_.add_interface(tun_, {"tun0", {}, {kLocalAddr, 24}, 1500});
   (void)stack_.add_route({kRemoteAddr, 24}, std::nullopt);
 }

@@ -82,7 +82,7 @@ class Runner {
   std::ostream* trace_;
   ScriptTun tun_;
   stack::Stack stack_;
-  static stack::StackConfig stack_config(const RunOptions& options);
+  static stack::StackConfig stack_config(const RunOptions& options, const Script& script);
   base::Instant now_{};
   Micros base_ = 0;  // what relative times count from: the previous event's time
   std::deque<ScriptTun::Sent> sent_;

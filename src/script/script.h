@@ -74,6 +74,7 @@ struct Script {
   std::string filename;
   std::vector<Event> events;
   std::optional<Micros> tolerance_usecs;  // an option line `--tolerance_usecs=N`
+  std::optional<std::string> congestion_control;  // `--congestion_control=NAME` (cubic, reno)
   std::vector<std::string> notes;         // what was ignored ("ignored shell command at line N")
 };
 

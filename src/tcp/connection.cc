@@ -42,6 +42,7 @@ Connection::Connection(const Config& config, base::Endpoint local, base::Endpoin
       rtt_(config.rto),
       recover_(iss) {
   snd_sml_ = iss;
+  cwnd_usage_seq_ = iss;
   cc_ = make_congestion_control(config_.congestion_control);
   if (!cc_) cc_ = make_congestion_control("reno");  // the socket layer refuses unknown names
 }
@@ -312,6 +313,7 @@ void Connection::output(base::Instant now) {
   const bool can_send = state_ == State::established || state_ == State::close_wait ||
                         state_ == State::fin_wait_1 || state_ == State::closing || state_ == State::last_ack;
   bool sent_any = false;
+  cwnd_blocked_ = false;
   // RFC 6675 NextSeg: lost segments first (rule 1), then new data (rule 2).
   if (can_send) sent_any = send_lost(now);
   while (can_send) {
@@ -385,6 +387,7 @@ void Connection::output(base::Instant now) {
   }
   tlp_new_data_ = false;
   if (std::exchange(tlp_rearm_, false)) arm_tlp(now);
+  if (can_send) note_cwnd_usage();
   if (ack_now_ && !sent_any && state_ != State::syn_sent) send_ack(now);
 }
 

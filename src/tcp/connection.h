@@ -93,12 +93,9 @@ struct Snapshot {
   std::uint32_t last_data_sent_ms = 0, last_data_recv_ms = 0, last_ack_recv_ms = 0;
   std::uint32_t rtt_us = 0, rttvar_us = 0, snd_ssthresh = 0, snd_cwnd = 0, advmss = 0;
   std::uint32_t snd_wnd = 0, rcv_wnd = 0, send_queued = 0, recv_queued = 0;
-<<<<<<< HEAD
   std::uint32_t lost = 0, sacked = 0, reordering = 3;  // segments, as tcpi_lost, tcpi_sacked, tcpi_reordering
-=======
   std::string congestion_control;       // the algorithm's name (Linux INET_DIAG_CONG)
   std::uint64_t pacing_rate = 0;        // bytes per second (tcpi_pacing_rate); 0: none yet
->>>>>>> f1e5b7e (TCP_CONGESTION (string, ENOENT for unknown names, as Linux), --congestion-control/--cc for up and nc, ss -i shows the algorithm and pacing_rate, TCP_INFO gains tcpi_pacing_rate)
   Info info;
 };
 
@@ -326,7 +323,14 @@ class Connection {
   std::optional<base::Instant> retrans_stamp_;  // when SND.UNA was first retransmitted
   std::optional<std::pair<Seq, base::Instant>> rtt_probe_;  // timing one segment (no TS)
   std::unique_ptr<CongestionControl> cc_;  // owns cwnd and ssthresh
-  bool cwnd_blocked_ = false;        // since the last ACK, data waited for cwnd (not the peer's window)
+  // Was the window what limited sending? As Linux's tcp_cwnd_validate: the most
+  // in flight over the last window of data, and whether cwnd held data back then.
+  bool cwnd_blocked_ = false;        // in this output(), data waited for cwnd (not the peer's window)
+  bool cwnd_limited_ = false;
+  std::uint32_t max_flight_ = 0;
+  Seq cwnd_usage_seq_;
+  void note_cwnd_usage();
+  bool is_cwnd_limited() const;
 
   // Pacing (connection_pacing.cc): release_ is when every paced byte so far
   // would have left at the pacing rate; a segment may go while it is no more

@@ -331,12 +331,9 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       ev.in_flight = flight_size();
       ev.rtt = rtt_sample;
       ev.srtt = rtt_.srtt();
-      // Linux tcp_is_cwnd_limited: in slow start, "cwnd < 2 * max_packets_out";
-      // otherwise output() found the window full since the last ACK.
-      ev.cwnd_limited = cwnd_blocked_ || (cc_->in_slow_start() && 2u * prior_in_flight > cc_->cwnd());
+      ev.cwnd_limited = is_cwnd_limited();
       cc_->on_ack(ev);
     }
-    cwnd_blocked_ = false;
     // RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart it.
     if (snd_una_ == snd_max_) retransmit_deadline_.reset();
     else arm_retransmit(now);

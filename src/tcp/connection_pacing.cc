@@ -1,3 +1,4 @@
+// Pacing, and whether the window limits sending (for the algorithms' growth).
 // Pacing: data segments leave at the congestion-control algorithm's pacing rate
 // (Linux's: 2 x cwnd / SRTT in slow start, 1.2 x in congestion avoidance), so
 // that a window opened at once -- the initial window, a window after idle, a
@@ -48,6 +49,24 @@ void Connection::paced(std::size_t len, base::Instant now) {
   // Credit never accrues: after idle the release time starts from now.
   const base::Instant from = pacing_release_ ? std::max(*pacing_release_, now) : now;
   pacing_release_ = from + at_rate(len + kHeaderBytes, rate);
+}
+
+void Connection::note_cwnd_usage() {
+  // Linux tcp_cwnd_validate: a new window of observation once SND.UNA passes the
+  // end of the last, or when more is in flight than before, or cwnd held data back.
+  const std::uint32_t flight = flight_size();
+  if (snd_una_ >= cwnd_usage_seq_ || cwnd_blocked_ || flight > max_flight_) {
+    max_flight_ = flight;
+    cwnd_usage_seq_ = snd_nxt_;
+    cwnd_limited_ = cwnd_blocked_;
+  }
+}
+
+bool Connection::is_cwnd_limited() const {
+  // Linux tcp_is_cwnd_limited: "If in slow start, ensure cwnd grows to twice
+  // what was ACKed" -- cwnd < 2 * max_packets_out; else the flag.
+  if (cc_->in_slow_start()) return cc_->cwnd() < 2u * max_flight_;
+  return cwnd_limited_;
 }
 
 }  // namespace ustack::tcp
