@@ -76,9 +76,17 @@ CellResult run_cell(const Cell& cell) {
   const double bdp = bdp_bytes(cell);
   res.queue_frames = cell.queue_frames ? cell.queue_frames
                                        : std::max<std::size_t>(kMinQueueFrames, static_cast<std::size_t>(bdp / 1514));
-  res.buffer_bytes = cell.buffer_bytes
-                         ? cell.buffer_bytes
-                         : std::clamp<std::size_t>(static_cast<std::size_t>(2 * bdp) + (1u << 20), 212992, kMaxBuffer);
+  const tcp::Config defaults;
+  if (!cell.hand_set_buffers) {
+    // The ceilings auto-tuning may reach: the sender's buffer holds what is in flight.
+    res.buffer_bytes = std::min(defaults.sndbuf_max, std::min(defaults.rcvbuf_max, tcp::max_window(defaults.window_shift)));
+  } else {
+    res.buffer_bytes = cell.buffer_bytes ? cell.buffer_bytes
+                                         : std::clamp<std::size_t>(static_cast<std::size_t>(2 * bdp) + (1u << 20),
+                                                                   212992, kMaxBuffer);
+  }
+  if (cell.receiver_so_rcvbuf > 0)  // socket(7): doubled
+    res.buffer_bytes = std::min<std::size_t>(res.buffer_bytes, 2 * static_cast<std::size_t>(cell.receiver_so_rcvbuf));
   res.mathis_bps = mathis_bps(kMss, cell.rtt, cell.loss);
   res.window_bps = std::min(static_cast<double>(cell.rate_bps),
                             res.buffer_bytes * 8.0 / base::to_seconds(cell.rtt));
@@ -90,11 +98,13 @@ CellResult run_cell(const Cell& cell) {
     if (trace) cfg.tcp_trace = std::move(*trace);
   }
   cfg.tcp.congestion_control = cell.cc;
-  cfg.tcp.rcvbuf = cfg.tcp.sndbuf = res.buffer_bytes;
-  // The offered window scale must cover the buffer (RFC 7323 2.3).
-  std::uint8_t shift = 0;
-  while (shift < 14 && (std::size_t{65535} << shift) < res.buffer_bytes) ++shift;
-  cfg.tcp.window_shift = shift;
+  if (cell.hand_set_buffers) {
+    cfg.tcp.rcvbuf = cfg.tcp.sndbuf = res.buffer_bytes;
+    // The offered window scale must cover the buffer (RFC 7323 2.3).
+    std::uint8_t shift = 0;
+    while (shift < 14 && (std::size_t{65535} << shift) < res.buffer_bytes) ++shift;
+    cfg.tcp.window_shift = shift;
+  }
   auto& ps = world.net().add_port("sender");
   auto& pr = world.net().add_port("receiver");
   const base::Duration one_way = cell.rtt / 2;
@@ -105,6 +115,7 @@ CellResult run_cell(const Cell& cell) {
   auto& s = world.add_host("sender", lossy, {Ipv4Addr(198, 18, 0, 1), 24});
   auto& r = world.add_host("receiver", pr, {Ipv4Addr(198, 18, 0, 2), 24});
   auto l = *r.socket(AF_INET, SOCK_STREAM, 0);
+  if (cell.receiver_so_rcvbuf > 0) (void)r.set_option(l, SOL_SOCKET, SO_RCVBUF, cell.receiver_so_rcvbuf);
   (void)r.bind(l, {Ipv4Addr::any(), 5001});
   (void)r.listen(l, 1);
   auto c = *s.socket(AF_INET, SOCK_STREAM, 0);
@@ -139,6 +150,8 @@ CellResult run_cell(const Cell& cell) {
   }, cell.duration);
   const double measured = base::to_seconds(world.now() - std::max(warm, start));
   res.goodput_bps = measured > 0 ? (res.delivered - at_warm) * 8.0 / measured : 0;
+  if (auto v = r.get_option(*a, SOL_SOCKET, SO_RCVBUF)) res.rcvbuf_end = static_cast<std::size_t>(*v);
+  if (auto v = s.get_option(c, SOL_SOCKET, SO_SNDBUF)) res.sndbuf_end = static_cast<std::size_t>(*v);
   const tcp::Snapshot info = *s.tcp_info(c);
   res.retrans_segs = info.info.retransmits_total;
   res.timeouts = info.info.timeouts;

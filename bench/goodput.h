@@ -23,8 +23,15 @@ struct Cell {
   /// frames, at least kMinQueueFrames.
   std::size_t queue_frames = 0;
   /// Socket buffers (both ends); 0: twice the BDP plus 1 MiB, within
-  /// [Linux's defaults, kMaxBuffer]. Set by hand until auto-tuning.
+  /// [Linux's defaults, kMaxBuffer]. Ignored when !hand_set_buffers.
   std::size_t buffer_bytes = 0;
+  /// false: the stack's defaults, grown by auto-tuning up to tcp::Config's
+  /// rcvbuf_max and sndbuf_max (docs/buffers.md), as a Linux application that
+  /// sets no buffer sizes.
+  bool hand_set_buffers = true;
+  /// Non-zero: the receiving application sets SO_RCVBUF to this on its listening
+  /// socket (which turns receive auto-tuning off, as on Linux).
+  int receiver_so_rcvbuf = 0;
   /// When set, the sender's TCP trace is written here (docs/trace.md).
   std::string trace_csv;
 };
@@ -42,6 +49,9 @@ struct CellResult {
   std::uint64_t retrans_segs = 0, timeouts = 0, fast_retrans = 0;
   std::uint64_t queue_drops = 0, random_drops = 0;
   std::size_t queue_frames = 0, buffer_bytes = 0;
+  /// SO_RCVBUF of the receiving socket and SO_SNDBUF of the sending one at the end
+  /// of the run (what auto-tuning grew them to).
+  std::size_t rcvbuf_end = 0, sndbuf_end = 0;
   double wall_seconds = 0;          // what the run cost
   /// The ceiling: min(bottleneck, Mathis bound, window limit).
   double ceiling_bps() const;

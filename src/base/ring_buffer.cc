@@ -81,12 +81,14 @@ std::pair<ByteSpan, ByteSpan> RingBuffer::readable() const {
 
 void RingBuffer::resize(std::size_t capacity) {
   assert(capacity >= size_);
-  const std::size_t keep = std::min(size_, capacity);
+  // Everything from the head on is kept, as far as the new capacity allows: the
+  // readable bytes and, past them, what write_at() put in the free space (a TCP
+  // receive buffer's out-of-order data), at the same offsets.
+  const std::size_t keep = std::min(storage_.size(), capacity);
   std::vector<Byte> next(capacity);
-  copy_out(storage_, head_, MutByteSpan(next.data(), keep));
+  if (keep) copy_out(storage_, head_, MutByteSpan(next.data(), keep));
   storage_ = std::move(next);
   head_ = 0;
-  size_ = keep;
 }
 
 }  // namespace ustack::base

@@ -36,7 +36,8 @@ class RingBuffer {
   void commit(std::size_t n);
   /// The readable bytes as at most two spans (the second empty unless they wrap).
   std::pair<ByteSpan, ByteSpan> readable() const;
-  /// Changes the capacity, keeping the readable bytes (new capacity >= size()).
+  /// Changes the capacity, keeping the readable bytes (new capacity >= size()) and
+  /// the bytes written past them by write_at(), as far as the new capacity holds them.
   void resize(std::size_t capacity);
 
  private:

@@ -18,8 +18,8 @@ std::vector<SocketInfo> Stack::socket_infos() const {
     s.id = static_cast<SocketId>(i);
     s.type = e->type;
     s.protocol = e->protocol;
-    s.rcvbuf = e->rcvbuf;
-    s.sndbuf = e->sndbuf;
+    s.rcvbuf = e->current_rcvbuf();
+    s.sndbuf = e->current_sndbuf();
     if (const auto* u = std::get_if<udp::Socket>(&e->proto)) {
       s.local = u->local;
       s.peer = u->peer;

@@ -356,11 +356,23 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
         // bookkeeping overhead) ... The minimum (doubled) value for this option is 256."
         const std::size_t v = std::min<std::size_t>(static_cast<unsigned>(value), config_.rmem_default);
         e->rcvbuf = std::max(v * 2, kMinRcvbuf);
+        // socket(7)/tcp(7): a buffer the user sized is no longer auto-tuned
+        // (Linux SOCK_RCVBUF_LOCK); an open connection takes the size at once.
+        if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+          t->config.rcvbuf_locked = true;
+          t->config.rcvbuf = e->rcvbuf;
+          if (t->conn) t->conn->set_rcvbuf(e->rcvbuf);
+        }
         return {};
       }
       case SO_SNDBUF: {
         const std::size_t v = std::min<std::size_t>(static_cast<unsigned>(value), config_.wmem_default);
         e->sndbuf = std::max(v * 2, kMinSndbuf);
+        if (auto* t = std::get_if<TcpSocket>(&e->proto)) {  // Linux SOCK_SNDBUF_LOCK
+          t->config.sndbuf_locked = true;
+          t->config.sndbuf = e->sndbuf;
+          if (t->conn) t->conn->set_sndbuf(e->sndbuf);
+        }
         return {};
       }
       default:
@@ -415,8 +427,8 @@ base::Result<int> Stack::get_option(SocketId id, int level, int name) {
       case SO_REUSEADDR: return u ? int{u->reuse_addr} : 0;
       case SO_ACCEPTCONN: return 0;
       case SO_BROADCAST: return u ? int{u->broadcast} : raw ? int{raw->broadcast} : 0;
-      case SO_RCVBUF: return static_cast<int>(e->rcvbuf);
-      case SO_SNDBUF: return static_cast<int>(e->sndbuf);
+      case SO_RCVBUF: return static_cast<int>(e->current_rcvbuf());  // grown by auto-tuning
+      case SO_SNDBUF: return static_cast<int>(e->current_sndbuf());
       default: return Errc::protocol_option;
     }
   }

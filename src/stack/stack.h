@@ -240,6 +240,16 @@ class Stack {
     udp::ReceiveQueue& rx();
     const udp::ReceiveQueue& rx() const { return const_cast<SocketEntry*>(this)->rx(); }
     bool connected() const;
+    /// SO_RCVBUF / SO_SNDBUF now: a TCP connection's buffers grow by auto-tuning
+    /// (docs/buffers.md).
+    std::size_t current_rcvbuf() const {
+      const auto* t = std::get_if<TcpSocket>(&proto);
+      return t && t->conn ? t->conn->rcvbuf() : rcvbuf;
+    }
+    std::size_t current_sndbuf() const {
+      const auto* t = std::get_if<TcpSocket>(&proto);
+      return t && t->conn ? t->conn->sndbuf() : sndbuf;
+    }
   };
   struct Route {
     Interface* iface;

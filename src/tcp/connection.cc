@@ -564,6 +564,10 @@ std::size_t Connection::send(base::ByteSpan data, base::Instant now) {
 
 std::size_t Connection::receive(base::MutByteSpan out, bool peek, base::Instant now) {
   const std::size_t n = peek ? rcv_buf_.peek(0, out) : rcv_buf_.dequeue(out);
+  if (n > 0 && !peek) {
+    copied_ += n;
+    tune_rcvbuf(now);  // Linux tcp_rcv_space_adjust, from tcp_recvmsg (docs/buffers.md)
+  }
   if (n > 0 && !peek && synchronized() && !fin_received_) {
     // A window update when the read freed "lots" of space: Linux (tcp_cleanup_rbuf)
     // sends one when the window it can now offer is at least twice what the peer

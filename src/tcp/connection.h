@@ -19,6 +19,7 @@
 #include "base/packet.h"
 #include "base/ring_buffer.h"
 #include "base/time.h"
+#include "tcp/autotune.h"
 #include "tcp/cc.h"
 #include "tcp/prr.h"
 #include "tcp/rack.h"
@@ -36,9 +37,13 @@ enum class State {
 const char* to_string(State s);
 
 struct Config {
-  std::size_t rcvbuf = 131072;          // Linux tcp_rmem default
-  std::size_t sndbuf = 16384 * 4;       // Linux tcp_wmem default is 16 KiB; larger here until auto-sizing
-  std::uint8_t window_shift = 7;        // what we offer (Linux: 7 for its default tcp_rmem max)
+  std::size_t rcvbuf = 131072;          // Linux tcp_rmem default; grows by auto-tuning (docs/buffers.md)
+  std::size_t sndbuf = 16384 * 4;       // Linux tcp_wmem default is 16 KiB; grows with cwnd (docs/buffers.md)
+  std::size_t rcvbuf_max = 6u << 20;    // auto-tuning's ceiling: Linux tcp_rmem[2]
+  std::size_t sndbuf_max = 4u << 20;    // auto-sizing's ceiling: Linux tcp_wmem[2]
+  bool rcvbuf_locked = false;           // SO_RCVBUF was set: no receive auto-tuning (Linux SOCK_RCVBUF_LOCK)
+  bool sndbuf_locked = false;           // SO_SNDBUF was set: no send auto-sizing (Linux SOCK_SNDBUF_LOCK)
+  std::uint8_t window_shift = 7;        // what we offer (Linux: 7, from tcp_rmem[2] = 6 MiB); caps the window at 65535 << shift
   bool sack = true;
   bool rack = true;                     // RACK loss detection with SACK (Linux net.ipv4.tcp_recovery=1); else RFC 6675 IsLost
   bool tlp = true;                      // tail loss probes (Linux net.ipv4.tcp_early_retrans=3)
@@ -163,6 +168,15 @@ class Connection {
   bool at_eof() const { return fin_received_ && rcv_buf_.empty(); }
   bool fin_received() const { return fin_received_; }
   std::size_t send_space() const { return snd_buf_.free(); }
+  /// The buffers' sizes now (SO_RCVBUF, SO_SNDBUF): what the user set, or what
+  /// auto-tuning has grown them to.
+  std::size_t rcvbuf() const { return config_.rcvbuf; }
+  std::size_t sndbuf() const { return config_.sndbuf; }
+  /// SO_RCVBUF / SO_SNDBUF on an open connection: the size is the user's from now
+  /// on (auto-tuning stops, Linux SOCK_*BUF_LOCK). A buffer grows at once; it
+  /// never shrinks below what it holds.
+  void set_rcvbuf(std::size_t bytes);
+  void set_sndbuf(std::size_t bytes);
   std::size_t send_queued() const { return snd_buf_.size(); }
   bool write_closed() const { return fin_queued_; }
   /// errno to report once (ECONNRESET, ECONNREFUSED, ETIMEDOUT, EPIPE...); 0 if none.
@@ -270,6 +284,13 @@ class Connection {
   /// and given back when an orphan no longer needs them.
   void allocate_buffers();
   void release_buffers_if_orphan();
+  // connection_buffers.cc: auto-tuning (docs/buffers.md).
+  /// After the application read: Linux tcp_rcv_space_adjust.
+  void tune_rcvbuf(base::Instant now);
+  /// A data segment arrived (in order or not): the receiver's RTT.
+  void measure_rcv_rtt(const wire::TcpRepr& seg, std::size_t len, base::Instant now);
+  /// After an ACK freed send space: Linux tcp_sndbuf_expand.
+  void tune_sndbuf();
   bool fin_sent() const { return fin_queued_ && snd_nxt_ > fin_seq_; }
   /// Our FIN has gone out at least once (SND.MAX passed it).
   bool fin_sent_before() const { return fin_queued_ && snd_max_ > fin_seq_; }
@@ -305,6 +326,9 @@ class Connection {
   std::uint8_t rcv_shift_ = 0;       // our window scale, once agreed
   base::RingBuffer rcv_buf_;
   base::Assembler ooo_;
+  RcvRtt rcv_rtt_;                   // the receiver's RTT estimate (auto-tuning)
+  RcvSpace rcvq_space_;              // bytes read per RTT (auto-tuning)
+  std::uint64_t copied_ = 0;         // bytes the application has read
   bool fin_received_ = false;
   std::optional<Seq> ooo_fin_;       // a FIN seen beyond a hole
   bool read_closed_ = false;

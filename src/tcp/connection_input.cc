@@ -258,6 +258,7 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
     if (fin_queued_) state_ = State::fin_wait_1;  // close() came before the handshake ended
   }
   if (!process_ack(seg, len, now)) return;
+  tune_sndbuf();  // the window may have grown past what the buffer holds (docs/buffers.md)
   // seventh: process the segment text in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
   if (!payload.empty()) {
     if (state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2) {
@@ -427,6 +428,7 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     info_.bytes_received += ready;
     events_.readable = true;
   }
+  measure_rcv_rtt(seg, written, now);  // for receive-buffer auto-tuning (docs/buffers.md)
   if (offset > 0) {
     // Out of order: "an immediate duplicate ACK" (RFC 5681 4.2), with SACK blocks.
     ++info_.ooo_segments;

@@ -169,6 +169,21 @@ TEST(RingBuffer, ResizeKeepsReadableBytesInOrder) {
   EXPECT_EQ(concat(r.readable()), (std::vector<Byte>{13, 90, 91, 92, 93}));
 }
 
+// Growing a TCP receive buffer (auto-tuning, docs/buffers.md) while out-of-order
+// data sits past the readable bytes: the bytes written with write_at() survive,
+// at the same offsets, and a later commit() makes them readable.
+TEST(RingBuffer, GrowKeepsBytesWrittenPastTheEnd) {
+  RingBuffer r(8);
+  r.enqueue(seq_bytes(6));
+  r.discard(5);                        // head at 5: the free space wraps
+  r.write_at(2, seq_bytes(4, 40));     // a hole of 2, then 40..43 (wrapping)
+  r.resize(32);
+  EXPECT_EQ(r.size(), 1u);
+  EXPECT_EQ(r.write_at(0, seq_bytes(2, 20)), 2u);  // the hole is filled
+  r.commit(6);
+  EXPECT_EQ(concat(r.readable()), (std::vector<Byte>{5, 20, 21, 40, 41, 42, 43}));
+}
+
 // A reference model: the readable bytes, and what is known of the free space past
 // them (-1 where write_at() has not written since the space was last in use).
 struct Model {
@@ -259,7 +274,7 @@ TEST(RingBuffer, RandomizedAgainstDeque) {
         const std::size_t new_cap = size + rng.below(24);
         r.resize(new_cap);
         m.capacity = new_cap;
-        m.ahead.assign(new_cap - size, -1);  // only the readable bytes are kept
+        m.ahead.resize(new_cap - size, -1);  // bytes written past the readable part are kept too
         break;
       }
     }
