@@ -124,6 +124,7 @@ std::string info_line(const stack::SocketInfo& s, const SsOptions& o) {
     num("lastrcv", t.last_data_recv_ms);
     num("lastack", t.last_ack_recv_ms);
     if (t.pacing_rate) add("pacing_rate " + bandwidth(static_cast<double>(t.pacing_rate) * 8, o.numeric) + "bps");
+    if (t.delivery_rate) add("delivery_rate " + bandwidth(static_cast<double>(t.delivery_rate) * 8, o.numeric) + "bps");
     num("unacked", t.unacked);
     if (t.retrans || i.retransmits_total)
       add("retrans:" + std::to_string(t.retrans) + "/" + std::to_string(i.retransmits_total));

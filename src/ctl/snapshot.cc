@@ -103,7 +103,7 @@ base::Ipv4Cidr cidr_of(const Json& j, const char* field) {
   X(last_data_sent_ms) X(last_data_recv_ms) X(last_ack_recv_ms) X(rtt_us) X(rttvar_us)         \
   X(snd_ssthresh) X(snd_cwnd) X(advmss) X(snd_wnd) X(rcv_wnd) X(send_queued) X(recv_queued)   \
   X(in_loss) X(lost) X(sacked) X(reordering)                                                  \
-  X(congestion_control) X(pacing_rate)
+  X(congestion_control) X(pacing_rate) X(delivery_rate)
 #define USTACK_TCP_INFO_FIELDS(X)                                                              \
   X(segs_in) X(segs_out) X(data_segs_in) X(data_segs_out) X(bytes_acked) X(bytes_received)     \
   X(bytes_sent) X(bytes_retrans) X(retransmits_total) X(fast_retransmits) X(timeouts)          \

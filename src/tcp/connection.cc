@@ -81,6 +81,7 @@ Snapshot Connection::snapshot(base::Instant now) const {
   s.lost = (board_.lost_bytes() + mss - 1) / mss;
   s.sacked = (board_.sacked_bytes() + mss - 1) / mss;
   s.reordering = rack_.reordering();
+  s.delivery_rate = rate_.rate_bytes_per_sec();
   s.last_data_sent_ms = ago(last_data_sent_);
   s.last_data_recv_ms = ago(last_data_received_);
   s.last_ack_recv_ms = ago(last_received_);

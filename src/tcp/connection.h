@@ -23,6 +23,7 @@
 #include "tcp/cc.h"
 #include "tcp/prr.h"
 #include "tcp/rack.h"
+#include "tcp/rate.h"
 #include "tcp/rtt.h"
 #include "tcp/scoreboard.h"
 #include "tcp/seq.h"
@@ -101,6 +102,7 @@ struct Snapshot {
   std::uint32_t lost = 0, sacked = 0, reordering = 3;  // segments, as tcpi_lost, tcpi_sacked, tcpi_reordering
   std::string congestion_control;       // the algorithm's name (Linux INET_DIAG_CONG)
   std::uint64_t pacing_rate = 0;        // bytes per second (tcpi_pacing_rate); 0: none yet
+  std::uint64_t delivery_rate = 0;   // bytes per second, the latest sample (tcpi_delivery_rate); 0: none yet
   Info info;
 };
 
@@ -371,6 +373,7 @@ class Connection {
   Seq recover_;
   Scoreboard board_;                 // what is in flight (RFC 6675)
   Rack rack_;                        // RFC 8985
+  DeliveryRate rate_;                // delivery-rate samples (tcpi_delivery_rate)
   Prr prr_;                          // RFC 6937
   bool loss_recovery_ = false;       // after an RTO until SND.UNA passes recover_ (Linux TCP_CA_Loss)
   std::optional<base::Instant> rack_deadline_;  // RACK reordering timer (RFC 8985 6.2 step 5)

@@ -34,7 +34,9 @@ std::uint32_t Connection::send_room() const {
 }
 
 void Connection::on_sent_new(Seq start, Seq end, base::Instant now) {
+  const RateStamp stamp = rate_.on_send(now, board_.empty());
   board_.on_send_new(start, end, now);
+  if (!board_.empty() && board_.segments().back().end == end) board_.segments_mut().back().rate = stamp;
   if (in_recovery_) prr_.on_sent(static_cast<std::uint32_t>(end - start));
   // RFC 8985 7.2: restart the PTO "after transmitting new data (that was not
   // itself a loss probe)".
@@ -53,7 +55,12 @@ std::uint32_t Connection::retransmit(Seq start, Seq end, base::Instant now) {
   emit(flags, start, static_cast<std::size_t>(start - data_start()), len, now);
   paced(len, now);  // sent at once, but it uses the pacing rate
   const std::uint32_t sent = len + (fin ? 1u : 0u);
+  const RateStamp stamp = rate_.on_send(now, false);
   board_.on_retransmit(start, start + sent, now);
+  for (SentSegment& s : board_.segments_mut()) {
+    if (s.start >= start + sent) break;
+    if (s.end > start) s.rate = stamp;
+  }
   rtt_probe_.reset();  // Karn
   // RFC 3522 (Eifel): remember the timestamp of the episode's first retransmission.
   if (ts_ok_ && !retrans_tsval_) retrans_tsval_ = ts_now(now);
@@ -87,6 +94,7 @@ void Connection::recovery_on_ack(const wire::TcpRepr& seg, Seq prior_una, bool d
   // counts the events in tcpi_reord_seen and keeps the distance in tcpi_reordering).
   bool reordered = false;
   auto delivered_one = [&](const SentSegment& s) {
+    rate_.on_delivered(s.len(), s.rate, s.sent, now);
     if (const std::uint32_t by = rack_.on_delivered(s, now)) {
       reordered = true;
       rack_.note_reordering_distance(by / std::max<std::uint32_t>(mss, 1) + 1);
@@ -99,6 +107,7 @@ void Connection::recovery_on_ack(const wire::TcpRepr& seg, Seq prior_una, bool d
     sack = board_.on_sack(blocks, snd_una_, snd_max_, delivered_one);
     info_.sack_blocks_invalid += sack.invalid;
   }
+  (void)rate_.on_ack_done(rack_.min_rtt());
   // RFC 6937: "DeliveredData = change_in(snd.una) + change_in(SACKd)".
   const std::int64_t delivered_signed = static_cast<std::int64_t>(snd_una_ - prior_una) +
                                         static_cast<std::int64_t>(board_.sacked_bytes()) - sacked_before;

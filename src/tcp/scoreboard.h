@@ -14,6 +14,7 @@
 #include <span>
 
 #include "base/time.h"
+#include "tcp/rate.h"
 #include "tcp/seq.h"
 #include "wire/tcp.h"
 
@@ -27,6 +28,7 @@ struct SentSegment {
   bool lost = false;             // the original is deemed lost (IsLost, RACK, RTO)
   bool retransmitted = false;    // sent again since, and that copy deemed in flight (RFC 6675 HighRxt)
   bool ever_retransmitted = false;  // RACK's Segment.retransmitted
+  RateStamp rate;                // delivery-rate state at its latest transmission (tcp/rate.h)
   std::uint32_t len() const { return static_cast<std::uint32_t>(end - start); }
 };
 
