@@ -95,14 +95,14 @@ void CaptureHub::record(base::Instant at, base::ByteSpan frame) {
 }
 
 std::optional<std::size_t> CaptureDevice::receive(base::Instant now, base::MutByteSpan buf) {
-  const std::optional<std::size_t> n = inner_->receive(now, buf);
+  const std::optional<std::size_t> n = inner().receive(now, buf);
   if (n) hub_->record(now, buf.first(*n));
   return n;
 }
 
 bool CaptureDevice::transmit(base::Instant now, base::ByteSpan frame) {
   hub_->record(now, frame);
-  return inner_->transmit(now, frame);
+  return inner().transmit(now, frame);
 }
 
 }  // namespace ustack::link

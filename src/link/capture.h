@@ -93,29 +93,19 @@ class CaptureHub {
 };
 
 /// Wraps a device and offers every frame it receives and every frame handed to
-/// transmit() to a hub. It either owns the inner device or references one that
-/// must outlive it.
-class CaptureDevice : public Device {
+/// transmit() to a hub.
+class CaptureDevice : public WrapperDevice {
  public:
   CaptureDevice(std::unique_ptr<Device> inner, std::shared_ptr<CaptureHub> hub)
-      : owned_(std::move(inner)), inner_(owned_.get()), hub_(std::move(hub)) {}
-  CaptureDevice(Device& inner, std::shared_ptr<CaptureHub> hub) : inner_(&inner), hub_(std::move(hub)) {}
+      : WrapperDevice(std::move(inner)), hub_(std::move(hub)) {}
+  CaptureDevice(Device& inner, std::shared_ptr<CaptureHub> hub) : WrapperDevice(inner), hub_(std::move(hub)) {}
 
-  Medium medium() const override { return inner_->medium(); }
-  std::size_t mtu() const override { return inner_->mtu(); }
-  std::string name() const override { return inner_->name(); }
   std::optional<std::size_t> receive(base::Instant now, base::MutByteSpan buf) override;
   bool transmit(base::Instant now, base::ByteSpan frame) override;
-  std::optional<base::Instant> next_deadline() const override { return inner_->next_deadline(); }
-  int pollable_fd() const override { return inner_->pollable_fd(); }
-  void flush() override { inner_->flush(); }
-  const DeviceStats& stats() const override { return inner_->stats(); }
 
   CaptureHub& hub() { return *hub_; }
 
  private:
-  std::unique_ptr<Device> owned_;
-  Device* inner_;
   std::shared_ptr<CaptureHub> hub_;
 };
 

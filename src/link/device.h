@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,34 @@ class Device {
   virtual void flush() {}
 
   virtual const DeviceStats& stats() const = 0;
+};
+
+/// A device wrapped around another (pcap, live capture): it owns the inner
+/// device or references one that must outlive it, and forwards every call it
+/// does not override, stats included (a wrapper changes nothing on the path).
+class WrapperDevice : public Device {
+ public:
+  Medium medium() const override { return inner_->medium(); }
+  std::size_t mtu() const override { return inner_->mtu(); }
+  std::string name() const override { return inner_->name(); }
+  std::optional<std::size_t> receive(base::Instant now, base::MutByteSpan buf) override {
+    return inner_->receive(now, buf);
+  }
+  bool transmit(base::Instant now, base::ByteSpan frame) override { return inner_->transmit(now, frame); }
+  std::optional<base::Instant> next_deadline() const override { return inner_->next_deadline(); }
+  int pollable_fd() const override { return inner_->pollable_fd(); }
+  void flush() override { inner_->flush(); }
+  const DeviceStats& stats() const override { return inner_->stats(); }
+
+  Device& inner() { return *inner_; }
+
+ protected:
+  explicit WrapperDevice(Device& inner) : inner_(&inner) {}
+  explicit WrapperDevice(std::unique_ptr<Device> inner) : owned_(std::move(inner)), inner_(owned_.get()) {}
+
+ private:
+  std::unique_ptr<Device> owned_;
+  Device* inner_;
 };
 
 }  // namespace ustack::link

@@ -111,25 +111,25 @@ base::Result<std::unique_ptr<PcapDevice>> PcapDevice::open(std::unique_ptr<Devic
 }
 
 PcapDevice::PcapDevice(Device& inner, std::unique_ptr<PcapWriter> writer)
-    : inner_(&inner), writer_(std::move(writer)) {}
+    : WrapperDevice(inner), writer_(std::move(writer)) {}
 
 PcapDevice::PcapDevice(std::unique_ptr<Device> inner, std::unique_ptr<PcapWriter> writer)
-    : owned_(std::move(inner)), inner_(owned_.get()), writer_(std::move(writer)) {}
+    : WrapperDevice(std::move(inner)), writer_(std::move(writer)) {}
 
 std::optional<std::size_t> PcapDevice::receive(base::Instant now, base::MutByteSpan buf) {
-  const std::optional<std::size_t> n = inner_->receive(now, buf);
+  const std::optional<std::size_t> n = inner().receive(now, buf);
   if (n) writer_->write(now, buf.first(*n));
   return n;
 }
 
 bool PcapDevice::transmit(base::Instant now, base::ByteSpan frame) {
   writer_->write(now, frame);
-  return inner_->transmit(now, frame);
+  return inner().transmit(now, frame);
 }
 
 void PcapDevice::flush() {
   writer_->flush();
-  inner_->flush();
+  inner().flush();
 }
 
 }  // namespace ustack::link

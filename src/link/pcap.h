@@ -67,9 +67,8 @@ class PcapWriter {
 };
 
 /// Wraps a device and records every frame it receives and every frame handed to
-/// transmit() (whether or not the inner device accepts it). It either owns the
-/// inner device or references one that must outlive it.
-class PcapDevice : public Device {
+/// transmit() (whether or not the inner device accepts it).
+class PcapDevice : public WrapperDevice {
  public:
   static base::Result<std::unique_ptr<PcapDevice>> open(Device& inner, const std::string& path,
                                                         std::chrono::system_clock::time_point wall_at_epoch,
@@ -81,24 +80,14 @@ class PcapDevice : public Device {
   PcapDevice(Device& inner, std::unique_ptr<PcapWriter> writer);
   PcapDevice(std::unique_ptr<Device> inner, std::unique_ptr<PcapWriter> writer);
 
-  Medium medium() const override { return inner_->medium(); }
-  std::size_t mtu() const override { return inner_->mtu(); }
-  std::string name() const override { return inner_->name(); }
   std::optional<std::size_t> receive(base::Instant now, base::MutByteSpan buf) override;
   bool transmit(base::Instant now, base::ByteSpan frame) override;
-  std::optional<base::Instant> next_deadline() const override { return inner_->next_deadline(); }
-  int pollable_fd() const override { return inner_->pollable_fd(); }
   /// Flushes the file and the inner device.
   void flush() override;
-  /// The inner device's counters: capture changes nothing on the path.
-  const DeviceStats& stats() const override { return inner_->stats(); }
 
   PcapWriter& writer() { return *writer_; }
-  Device& inner() { return *inner_; }
 
  private:
-  std::unique_ptr<Device> owned_;
-  Device* inner_;
   std::unique_ptr<PcapWriter> writer_;
 };
 
