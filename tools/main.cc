@@ -1,4 +1,5 @@
 // `ustack`: a user-space TCP/IP stack and its tools.
+#include <atomic>
 #include <csignal>
 
 #include "cli.h"
@@ -53,9 +54,14 @@ int wait_for_stop_signal() {
 }
 
 bool stop_requested() {
+  // sigtimedwait consumes the pending signal: latch it, so that every later
+  // caller (another loop, another thread) sees the stop too.
+  static std::atomic<bool> stopped{false};
+  if (stopped.load(std::memory_order_relaxed)) return true;
   const sigset_t set = stop_signals();
   const timespec zero{};
-  return sigtimedwait(&set, nullptr, &zero) > 0;
+  if (sigtimedwait(&set, nullptr, &zero) > 0) stopped.store(true, std::memory_order_relaxed);
+  return stopped.load(std::memory_order_relaxed);
 }
 
 }  // namespace ustack::tools

@@ -72,9 +72,22 @@ int tcp_session(int fd) {
       const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
-      // A blocking stream send returns once every byte is queued.
-      if (ustack_send(fd, buf.data(), static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
-        if (errno != EPIPE && errno != ECONNRESET) std::fprintf(stderr, "ustack nc: send: %s\n", std::strerror(errno));
+      // A blocking stream send returns once every byte is queued, or early with
+      // what it queued when interrupted (send(2)): send the rest, unless stopping.
+      ssize_t off = 0;
+      int err = 0;
+      while (off < n && !stop_requested()) {
+        const ssize_t w = ustack_send(fd, buf.data() + off, static_cast<size_t>(n - off), MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+          err = w < 0 ? errno : EPIPE;
+          break;
+        }
+        off += w;
+      }
+      if (off < n) {
+        if (err != 0 && err != EPIPE && err != ECONNRESET)
+          std::fprintf(stderr, "ustack nc: send: %s\n", std::strerror(err));
         status = 1;
         break;
       }

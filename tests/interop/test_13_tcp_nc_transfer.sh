@@ -119,6 +119,34 @@ EOF
 rm -f "$WORK/resp.bin"
 log "HTTP/1.0 GET of $HSIZE bytes from python3 http.server intact"
 
+# --- stopped mid-send: a quiet exit ------------------------------------------
+# A peer that accepts and never reads: ustack nc's blocking send waits on a full
+# window until SIGTERM. Stopping it is not a send error: it must not print one
+# (it printed "send: Success" when the interrupted send returned a short count).
+nsx timeout 30 "$PY" -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("'"$HOST_IP"'", 5003)); s.listen(1)
+c, _ = s.accept(); time.sleep(25)' >/dev/null 2>&1 &
+STARTED_PIDS+=("$!")
+wait_listen 5003
+# Not through nsx (a function: $! would be a subshell): ip netns exec execs
+# ustack itself, so $! is ustack nc's pid.
+ip netns exec "$NS" "${US_NC[@]}" "$HOST_IP" 5003 </dev/zero >/dev/null 2>"$WORK/stop.us.err" &
+unc=$!; STARTED_PIDS+=("$unc")
+for i in $(seq 1 50); do
+  [ -n "$(nsx ss -Htn state established "sport = :5003")" ] && break
+  sleep 0.1
+done
+sleep 1   # the window fills and send blocks
+kill -TERM "$unc"
+for i in $(seq 1 100); do kill -0 "$unc" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$unc" 2>/dev/null && fail "stop: ustack nc still runs 10 s after SIGTERM"
+rc=0; wait "$unc" || rc=$?
+[ "$rc" -ne 143 ] || fail "stop: ustack nc died of SIGTERM instead of handling it"
+! grep -q 'send:' "$WORK/stop.us.err" || fail "stop: ustack nc reported a send error when stopped: $(cat "$WORK/stop.us.err")"
+log "stopped mid-send with status $rc and no send error"
+
 echo "NOTE: ustack nc download (Linux nc -> ustack) $SIZE bytes in $dl_ms ms: $dl_mbps Mbit/s"
 echo "NOTE: ustack nc upload (ustack -> Linux nc) $SIZE bytes in $ul_ms ms: $ul_mbps Mbit/s"
 echo PASS
