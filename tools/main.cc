@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   ustack::tools::register_route(app);
   ustack::tools::register_addr(app);
   ustack::tools::register_capture(app);
+  ustack::tools::register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,421 @@
+// The TAP measurements (root): ustack on a TAP in a namespace the bench creates,
+// against Linux over a veth pair between that namespace and a second one, in
+// the same run.
+//
+//   ns-bench:  tap-bench0 198.18.5.1/24 (Linux's side of the TAP; ustack is
+//              198.18.5.2 on it), vb-bench0 198.18.6.1/24, wrk, the Linux senders
+//   ns-benchp: vb-bench1 198.18.6.2/24, the Linux receivers and servers of the
+//              reference measurements
+//
+// Sources and sinks are written once against apps::SocketCalls, so each side
+// runs the same code on ustack's sockets and on Linux's.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "apps/calls.h"
+#include "apps/server.h"
+#include "bench/suite.h"
+#include "bench/suite_util.h"
+#include "ustack/host.h"
+
+namespace ustack::bench {
+namespace {
+
+constexpr const char* kNs = "ns-bench";
+constexpr const char* kPeerNs = "ns-benchp";
+constexpr const char* kTap = "tap-bench0";
+constexpr std::uint32_t kLinuxTapAddr = 0xc6120501;   // 198.18.5.1
+constexpr std::uint32_t kUstackAddr = 0xc6120502;     // 198.18.5.2
+constexpr std::uint32_t kPeerAddr = 0xc6120602;       // 198.18.6.2 (ns-benchp)
+constexpr std::size_t kConnCap = 10000;
+
+bool sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; }
+
+void teardown() {
+  sh(std::string("ip netns del ") + kNs);
+  sh(std::string("ip netns del ") + kPeerNs);
+}
+
+/// Makes both namespaces; an error message when it cannot.
+std::string setup() {
+  teardown();  // a previous run killed before it cleaned up
+  const std::string ns = kNs, peer = kPeerNs;
+  const std::vector<std::string> cmds = {
+      "ip netns add " + ns,
+      "ip netns add " + peer,
+      "ip -n " + ns + " link set lo up",
+      "ip -n " + peer + " link set lo up",
+      "ip netns exec " + ns + " sysctl -qw net.ipv6.conf.all.disable_ipv6=1",
+      "ip netns exec " + peer + " sysctl -qw net.ipv6.conf.all.disable_ipv6=1",
+      "ip -n " + ns + " tuntap add dev " + kTap + " mode tap",
+      "ip -n " + ns + " addr add 198.18.5.1/24 dev " + kTap,
+      "ip -n " + ns + " link set " + kTap + " up",
+      "ip -n " + ns + " link add vb-bench0 type veth peer name vb-bench1 netns " + peer,
+      "ip -n " + ns + " addr add 198.18.6.1/24 dev vb-bench0",
+      "ip -n " + peer + " addr add 198.18.6.2/24 dev vb-bench1",
+      "ip -n " + ns + " link set vb-bench0 up",
+      "ip -n " + peer + " link set vb-bench1 up",
+  };
+  for (const auto& c : cmds)
+    if (!sh(c)) return "'" + c + "' failed";
+  return "";
+}
+
+/// Moves the calling thread into a named network namespace until destroyed.
+class NetnsGuard {
+ public:
+  explicit NetnsGuard(const char* name) {
+    saved_ = Fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    Fd target(::open((std::string("/var/run/netns/") + name).c_str(), O_RDONLY | O_CLOEXEC));
+    ok_ = saved_.get() >= 0 && target.get() >= 0 && ::setns(target.get(), CLONE_NEWNET) == 0;
+  }
+  ~NetnsGuard() {
+    if (ok_) (void)::setns(saved_.get(), CLONE_NEWNET);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  Fd saved_;
+  bool ok_ = false;
+};
+
+/// A listening socket of either stack.
+int listen_on(const apps::SocketCalls& calls, std::uint32_t addr, std::uint16_t port) {
+  const int fd = calls.socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  calls.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a = sockaddr_v4(addr, port);
+  if (calls.bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || calls.listen(fd, 1024) < 0) {
+    calls.close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void set_timeouts(const apps::SocketCalls& calls, int fd) {
+  timeval tv{10, 0};
+  calls.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  calls.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/// What a sink saw: bytes read from accept to end of stream, and how long that took.
+struct SinkResult {
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+  bool ok = false;
+};
+
+/// Accepts one connection on `listener` and reads it to the end (own thread).
+void sink(const apps::SocketCalls& calls, int listener, SinkResult* out) {
+  const int fd = calls.accept4(listener, nullptr, nullptr, 0);
+  if (fd < 0) return;
+  set_timeouts(calls, fd);
+  std::vector<char> buf(256 * 1024);
+  Stopwatch sw;
+  while (true) {
+    const ssize_t n = calls.recv(fd, buf.data(), buf.size(), 0);
+    if (n == 0) {
+      out->ok = true;
+      break;
+    }
+    if (n < 0) break;
+    out->bytes += static_cast<std::uint64_t>(n);
+  }
+  out->seconds = sw.seconds();
+  calls.close(fd);
+}
+
+/// Connects and sends for `seconds`, then closes its sending side.
+bool source(const apps::SocketCalls& calls, std::uint32_t addr, std::uint16_t port, double seconds) {
+  const int fd = calls.socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  set_timeouts(calls, fd);
+  sockaddr_in a = sockaddr_v4(addr, port);
+  if (calls.connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+    calls.close(fd);
+    return false;
+  }
+  std::vector<char> chunk(64 * 1024, 0x5a);
+  Stopwatch sw;
+  bool ok = true;
+  while (sw.seconds() < seconds) {
+    const ssize_t n = calls.send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+  }
+  calls.shutdown(fd, SHUT_WR);
+  // Wait for the sink's close (end of stream both ways) before closing.
+  char c;
+  while (calls.recv(fd, &c, 1, 0) > 0) {}
+  calls.close(fd);
+  return ok;
+}
+
+/// Goodput in Gbit/s of a source on `from` into a sink already listening on `listener` of `to`.
+std::optional<double> bulk(const apps::SocketCalls& from, const apps::SocketCalls& to, int listener,
+                           std::uint32_t addr, std::uint16_t port, double seconds, std::string* why) {
+  SinkResult r;
+  std::thread t(sink, std::cref(to), listener, &r);
+  const bool sent = source(from, addr, port, seconds);
+  t.join();
+  if (!sent || !r.ok || r.seconds <= 0) {
+    *why = std::string("transfer failed (") + from.name + " -> " + to.name + ")";
+    return std::nullopt;
+  }
+  return r.bytes * 8.0 / r.seconds / 1e9;
+}
+
+/// A Linux listener that accepts and closes until told to stop (own thread).
+struct AcceptCloser {
+  int listener = -1;
+  std::atomic<bool> stop{false};
+  std::thread thread;
+  void start() {
+    thread = std::thread([this] {
+      while (!stop.load()) {
+        const int fd = ::accept4(listener, nullptr, nullptr, 0);
+        if (fd >= 0) ::close(fd);
+        else if (errno != EINTR && errno != EAGAIN) break;
+      }
+    });
+  }
+  void finish() {
+    stop = true;
+    ::shutdown(listener, SHUT_RDWR);  // wakes accept()
+    thread.join();
+    ::close(listener);
+  }
+};
+
+/// Serial connect + close from `calls` to a Linux listener at addr:port.
+double conn_rate(const apps::SocketCalls& calls, std::uint32_t addr, std::uint16_t port, double seconds) {
+  std::uint64_t n = 0;
+  Stopwatch sw;
+  const sockaddr_in a = sockaddr_v4(addr, port);
+  while (n < kConnCap && sw.seconds() < seconds) {
+    const int fd = calls.socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    set_timeouts(calls, fd);
+    if (calls.connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) < 0) {
+      calls.close(fd);
+      break;
+    }
+    calls.close(fd);
+    ++n;
+  }
+  return n / sw.seconds();
+}
+
+/// Requests/s that wrk reports against url (run in ns-bench), or nullopt.
+std::optional<double> wrk(const SuiteOptions& o, const std::string& url, std::string* why) {
+  const std::string cmd = "ip netns exec " + std::string(kNs) + " " + o.wrk + " -t1 -c32 -d" +
+                          std::to_string(static_cast<int>(o.seconds < 1 ? 1 : o.seconds + 0.5)) + "s " + url +
+                          " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    *why = "popen failed";
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) text += buf;
+  const int rc = ::pclose(p);
+  const auto at = text.find("Requests/sec:");
+  if (rc != 0 || at == std::string::npos) {
+    *why = "wrk failed: " + text.substr(0, 200);
+    return std::nullopt;
+  }
+  double v = std::strtod(text.c_str() + at + 13, nullptr);
+  // Non-2xx answers or socket errors mean the figure is not one of served requests.
+  if (text.find("Non-2xx") != std::string::npos) *why = "wrk saw non-2xx responses";
+  return v;
+}
+
+bool have_wrk(const SuiteOptions& o) { return sh("command -v " + o.wrk); }
+
+}  // namespace
+
+std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
+  std::vector<Measurement> out;
+  auto emit = [&](Measurement m) {
+    if (o.on_result) o.on_result(m);
+    out.push_back(std::move(m));
+  };
+  auto make = [](std::string name, std::string what, std::string unit, std::string ref) {
+    Measurement m;
+    m.group = "tap";
+    m.name = std::move(name);
+    m.what = std::move(what);
+    m.unit = std::move(unit);
+    m.reference = std::move(ref);
+    return m;
+  };
+  std::vector<Measurement> planned = {
+      make("linux_to_ustack", "TCP bulk, Linux -> ustack over TAP", "Gbit/s", "Linux -> Linux over veth"),
+      make("ustack_to_linux", "TCP bulk, ustack -> Linux over TAP", "Gbit/s", "Linux -> Linux over veth"),
+      make("conn_serial", "Serial connections, ustack -> Linux over TAP", "conn/s", "Linux -> Linux over veth"),
+      make("http_wrk", "HTTP requests (wrk -c32) to apps/server", "req/s", "same server on Linux sockets, veth"),
+      make("lwip_bulk", "TCP bulk, Linux -> ustack against Linux -> lwIP over TAP", "ratio", "lwIP peer over TAP"),
+  };
+  auto skip_all = [&](const std::string& why) {
+    for (auto& m : planned) {
+      m.skipped = why;
+      emit(m);
+    }
+    return out;
+  };
+  if (::geteuid() != 0) return skip_all("needs root (network namespaces, TAP, veth)");
+  if (const std::string err = setup(); !err.empty()) {
+    teardown();
+    return skip_all(err);
+  }
+  {
+    NetnsGuard in_ns(kNs);
+    if (!in_ns.ok()) {
+      teardown();
+      return skip_all("cannot enter namespace " + std::string(kNs));
+    }
+    HostOptions ho;
+    ho.tap = kTap;
+    ho.addr = "198.18.5.2/24";
+    auto host = Host::start(ho);
+    if (!host) {
+      teardown();
+      return skip_all("ustack host: " + host.error());
+    }
+    const auto& us = apps::ustack_calls();
+    const auto& lx = apps::linux_calls();
+
+    // --- Bulk: the reference first, then both directions over the TAP.
+    std::string why;
+    std::optional<double> veth;
+    {
+      int l = -1;
+      {
+        NetnsGuard peer(kPeerNs);
+        l = listen_on(lx, kPeerAddr, 5203);
+      }
+      if (l >= 0) {
+        veth = bulk(lx, lx, l, kPeerAddr, 5203, o.tap_bulk_seconds, &why);
+        ::close(l);
+      }
+    }
+    auto& to_us = planned[0];
+    auto& from_us = planned[1];
+    {
+      const int l = listen_on(us, kUstackAddr, 5201);
+      auto v = l >= 0 ? bulk(lx, us, l, kUstackAddr, 5201, o.tap_bulk_seconds, &why) : std::nullopt;
+      if (l >= 0) us.close(l);
+      if (v && veth) {
+        to_us.value = *v;
+        to_us.reference_value = *veth;
+      } else {
+        to_us.skipped = why.empty() ? "listen failed" : why;
+      }
+    }
+    {
+      const int l = listen_on(lx, kLinuxTapAddr, 5202);
+      auto v = l >= 0 ? bulk(us, lx, l, kLinuxTapAddr, 5202, o.tap_bulk_seconds, &why) : std::nullopt;
+      if (l >= 0) ::close(l);
+      if (v && veth) {
+        from_us.value = *v;
+        from_us.reference_value = *veth;
+      } else {
+        from_us.skipped = why.empty() ? "listen failed" : why;
+      }
+    }
+    const std::string bulk_note = std::to_string(static_cast<int>(o.tap_bulk_seconds)) +
+                                  " s of 64 KB sends each, default buffers (auto-tuned) on both stacks; "
+                                  "TAP without offloads (ustack computes checksums, 1500-byte frames); veth with "
+                                  "Linux's offloads (TSO/GRO, no checksums)";
+    to_us.note = from_us.note = bulk_note;
+    emit(to_us);
+    emit(from_us);
+
+    // --- Serial connection rate against a Linux listener.
+    {
+      auto& m = planned[2];
+      AcceptCloser tap_side, veth_side;
+      tap_side.listener = listen_on(lx, kLinuxTapAddr, 5301);
+      {
+        NetnsGuard peer(kPeerNs);
+        veth_side.listener = listen_on(lx, kPeerAddr, 5302);
+      }
+      if (tap_side.listener < 0 || veth_side.listener < 0) {
+        m.skipped = "listen failed";
+      } else {
+        tap_side.start();
+        veth_side.start();
+        m.value = conn_rate(us, kLinuxTapAddr, 5301, o.seconds);
+        m.reference_value = conn_rate(lx, kPeerAddr, 5302, o.seconds);
+        m.note = "blocking connect then close, one at a time, at most " + std::to_string(kConnCap) +
+                 "; Linux accepts and closes";
+      }
+      if (tap_side.listener >= 0) tap_side.finish();
+      if (veth_side.listener >= 0) veth_side.finish();
+      emit(m);
+    }
+
+    // --- HTTP with wrk: apps/server on ustack and on Linux's sockets.
+    {
+      auto& m = planned[3];
+      if (!have_wrk(o)) {
+        m.skipped = "wrk not installed (apt-get install wrk)";
+      } else {
+        std::string err;
+        apps::ServerConfig sc;
+        sc.service = apps::Service::http;
+        sc.port = 80;
+        auto us_server = apps::Server::start(us, sc, &err);
+        std::unique_ptr<apps::Server> lx_server;
+        {
+          NetnsGuard peer(kPeerNs);
+          sc.port = 8080;
+          lx_server = apps::Server::start(lx, sc, &err);
+        }
+        if (!us_server || !lx_server) {
+          m.skipped = "server: " + err;
+        } else {
+          std::string why_us, why_lx;
+          auto a = wrk(o, "http://198.18.5.2/", &why_us);
+          auto b = wrk(o, "http://198.18.6.2:8080/", &why_lx);
+          if (a && b) {
+            m.value = *a;
+            m.reference_value = *b;
+            m.note = "GET / (the built-in index, keep-alive), wrk -t1 -c32 for " +
+                     std::to_string(static_cast<int>(o.seconds + 0.5)) + " s; the same apps::Server code" +
+                     (why_us.empty() && why_lx.empty() ? "" : "; " + why_us + " " + why_lx);
+          } else {
+            m.skipped = why_us.empty() ? why_lx : why_us;
+          }
+        }
+      }
+      emit(m);
+    }
+    planned[4].skipped = "not built: the lwIP peer (liblwip-dev with its own PBUF_RAM TAP netif) is not written yet";
+    emit(planned[4]);
+  }
+  teardown();
+  return out;
+}
+
+}  // namespace ustack::bench

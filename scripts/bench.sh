@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite (bench/README.md) and writes bench/results/bench.md,
+# bench.jsonl and bench.png. The TAP part needs root (it creates the network
+# namespaces ns-bench and ns-benchp and removes them); without root those rows
+# say they were skipped. Extra arguments go to `ustack bench` (e.g. --quick).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh release ustack_cli >/dev/null
+if [ "$(id -u)" = 0 ] && ! command -v wrk >/dev/null; then
+  apt-get install -y --no-install-recommends wrk >/dev/null
+fi
+mkdir -p bench/results
+build/release/ustack bench --json --md bench/results/bench.md "$@" | tee bench/results/bench.jsonl
+/usr/bin/python3 scripts/plot-bench.py bench/results/bench.jsonl -o bench/results/bench.png
