@@ -47,4 +47,13 @@ std::uint32_t IsnGenerator::generate(const base::Endpoint& local, const base::En
   return static_cast<std::uint32_t>(m + f);
 }
 
+std::uint32_t IsnGenerator::ts_offset(const base::Endpoint& local, const base::Endpoint& remote) const {
+  // secure_tcp_ts_off(saddr, daddr): the addresses only, under its own key (the
+  // ISN key with its halves swapped).
+  std::array<base::Byte, 36> buf{};
+  std::size_t n = put_addr(buf, 0, local.addr);
+  n = put_addr(buf, n, remote.addr);
+  return static_cast<std::uint32_t>(base::siphash24(key_[1], key_[0], base::ByteSpan(buf.data(), n)));
+}
+
 }  // namespace ustack::tcp

@@ -17,6 +17,11 @@ class IsnGenerator {
   /// Draws the 128-bit secret key from rng.
   explicit IsnGenerator(base::Random& rng);
   std::uint32_t generate(const base::Endpoint& local, const base::Endpoint& remote, base::Instant now) const;
+  /// A timestamp offset for the pair (RFC 7323 7.1: "a random offset ... per
+  /// connection"), a keyed hash of the addresses as Linux's secure_tcp_ts_off, so
+  /// that a stateless SYN-ACK (a SYN cookie's) and the connection rebuilt from its
+  /// ACK agree on the clock.
+  std::uint32_t ts_offset(const base::Endpoint& local, const base::Endpoint& remote) const;
 
  private:
   std::uint64_t key_[2];
