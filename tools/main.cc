@@ -23,6 +23,11 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
   cmd.add_option("--congestion-control,--cc", o.congestion_control,
                  "TCP congestion control, as Linux's tcp_congestion_control: cubic (default) or reno")
       ->group("TCP");
+  cmd.add_option("--syncookies", o.tcp_syncookies,
+                 "SYN cookies, as Linux's tcp_syncookies: 0 off, 1 when a listener's SYN queue is full (default), "
+                 "2 always (docs/hardening.md)")
+      ->check(CLI::Range(0, 2))
+      ->group("Hardening");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

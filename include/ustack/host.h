@@ -32,6 +32,8 @@ struct HostOptions {
   std::vector<std::string> static_arp;  // "A.B.C.D=aa:bb:cc:dd:ee:ff", never aged or replaced
   std::vector<std::string> routes;      // "A.B.C.D/N=G": a static route via gateway G
   std::string congestion_control;  // TCP's default algorithm ("cubic", "reno"); empty: cubic
+  // Hardening (docs/hardening.md).
+  int tcp_syncookies = 1;   // as Linux net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue is full, 2 always
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

@@ -42,16 +42,27 @@ Json header(const Snapshot& s) {
 std::string render_netstat_s(const Snapshot& s) {
   // netstat's order of sections, then ustack's own.
   static constexpr std::pair<const char*, const char*> kSections[] = {
-      {"Ip", "Ip:"}, {"Icmp", "Icmp:"}, {"Tcp", "Tcp:"}, {"Udp", "Udp:"}, {"Arp", "Arp:"}, {"Drop", "ustack drops:"}};
+      {"Ip", "Ip:"}, {"Icmp", "Icmp:"}, {"Tcp", "Tcp:"}, {"Udp", "Udp:"}, {"TcpExt", "TcpExt:"},
+      {"Arp", "Arp:"}, {"Drop", "ustack drops:"}};
+  // A counter belongs to the longest section prefix it starts with ("Ip" must not
+  // take "Icmp...", nor "Tcp" "TcpExt..."): the letter after it starts a word.
+  auto section_of = [&](const std::string& name) -> std::string_view {
+    std::string_view best;
+    for (const auto& [prefix, title] : kSections) {
+      const std::string_view p(prefix);
+      if (name.size() <= p.size() || name.compare(0, p.size(), p) != 0) continue;
+      if (!std::isupper(static_cast<unsigned char>(name[p.size()]))) continue;
+      if (p.size() > best.size()) best = p;
+    }
+    return best;
+  };
   std::string out;
   for (const auto& [prefix, title] : kSections) {
     const std::string_view p(prefix);
     out += title;
     out += "\n";
     for (const auto& [name, value] : s.counters) {
-      if (name.size() <= p.size() || name.compare(0, p.size(), p) != 0) continue;
-      // "Ip" must not take "Icmp..."; the letter after the prefix starts a word.
-      if (!std::isupper(static_cast<unsigned char>(name[p.size()]))) continue;
+      if (section_of(name) != p) continue;
       out += "    " + name.substr(p.size()) + ": " + std::to_string(value) + "\n";
     }
   }

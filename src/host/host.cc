@@ -161,6 +161,8 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     cfg.tcp_trace = std::move(*trace);
   }
   if (!o.congestion_control.empty()) cfg.tcp.congestion_control = o.congestion_control;
+  if (o.tcp_syncookies < 0 || o.tcp_syncookies > 2) return std::string("bad --syncookies (want 0, 1 or 2)");
+  cfg.tcp_syncookies = o.tcp_syncookies;
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

@@ -1,5 +1,6 @@
 // Counters with the standard MIB names (RFC 4293 IP-MIB, RFC 4113 UDP-MIB, ICMP
-// from RFC 4293) and ustack's own drop counters by reason. One X-macro list, so
+// from RFC 4293), Linux's TcpExt names (as nstat prints them: TcpExtListenDrops)
+// and ustack's own drop counters by reason. One X-macro list, so
 // that printing and JSON never drift from the fields.
 #pragma once
 
@@ -27,7 +28,10 @@ namespace ustack::stack {
   X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx)                 \
   X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets)              \
   X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts)                 \
-  X(TcpListenOverflows) X(TcpListenDrops) X(TcpTimeWaitReused)
+  X(TcpTimeWaitReused)                                                                    \
+  X(TcpExtSyncookiesSent) X(TcpExtSyncookiesRecv) X(TcpExtSyncookiesFailed)              \
+  X(TcpExtListenOverflows) X(TcpExtListenDrops)                                           \
+  X(TcpExtTCPReqQFullDoCookies) X(TcpExtTCPReqQFullDrop)
 
 struct Counters {
 #define USTACK_COUNTER_FIELD(name) std::uint64_t name = 0;

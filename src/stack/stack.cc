@@ -30,6 +30,8 @@ Stack::Stack(StackConfig config)
       ports_(rng_),
       ip_id_(static_cast<std::uint16_t>(rng_.next_u32())),
       isn_(rng_),
+      // Its own stream, so that the stack's other draws stay as they were.
+      syncookies_(config_.seed ^ 0x73796e636f6f6b69ULL),
       rx_buffer_(kRxBufferSize) {
   loopback_device_ = std::make_unique<link::LoopbackDevice>();
   const InterfaceId lo = add_interface(*loopback_device_, {"lo", MacAddr(), {Ipv4Addr::loopback(), 8}, std::nullopt});

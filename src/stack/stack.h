@@ -29,6 +29,7 @@
 #include "tcp/connection.h"
 #include "tcp/trace.h"
 #include "tcp/isn.h"
+#include "tcp/syncookie.h"
 #include "udp/socket.h"
 #include "udp/table.h"
 
@@ -58,6 +59,9 @@ struct StackConfig {
   std::size_t max_sockets = 65536;
   std::size_t rx_batch = 64;          // frames read from one device per poll
   tcp::Config tcp;                    // what a new stream socket starts with
+  /// SYN cookies (docs/hardening.md), as Linux net.ipv4.tcp_syncookies: 0 never,
+  /// 1 when a listener's SYN queue is full (the default, as Linux), 2 always.
+  int tcp_syncookies = 1;
   /// When set, every TCP connection is sampled after each event and a CSV row
   /// written when it changed (docs/trace.md). Shared: it may outlive the stack.
   std::shared_ptr<tcp::TraceRecorder> tcp_trace;
@@ -219,6 +223,9 @@ class Stack {
     int backlog = 0;
     std::deque<SocketId> accept_queue;     // established, waiting for accept()
     std::size_t syn_queue = 0;             // embryos in SYN-RECEIVED
+    /// When this listener last sent a SYN cookie (Linux's stamp for
+    /// tcp_synq_no_recent_overflow): ACKs are checked for cookies only soon after.
+    std::optional<base::Instant> last_cookie_sent;
     SocketId listener = -1;                // an embryo's listener, until accept()
     bool linger = false;
     int linger_seconds = 0;
@@ -303,6 +310,18 @@ class Stack {
   void tcp_poll_timers();
   std::optional<base::Instant> tcp_next_deadline() const;
   TcpSocket* tcp_listener_for(base::Ipv4Addr local, std::uint16_t port);
+  // tcp_listen.cc: a listener's SYN queue, SYN cookies, the accept queue.
+  /// A SYN (no ACK, no RST) for listener `l`.
+  void tcp_listen_syn(TcpSocket& l, const wire::Ipv4View& ip, const wire::TcpRepr& syn);
+  /// An ACK for listener `l` with no connection: true if it carried a valid SYN
+  /// cookie (a connection was made, or it was dropped and counted); false if the
+  /// caller should answer it as any ACK to a listener (with a reset).
+  bool tcp_cookie_ack(TcpSocket& l, const wire::Ipv4View& ip, const wire::TcpRepr& seg, base::ByteSpan payload);
+  void tcp_send_cookie(TcpSocket& l, const Route& r, const wire::Ipv4View& ip, const wire::TcpRepr& syn);
+  /// A socket and connection for an embryo of `listener_id`, counted in its SYN
+  /// queue; null when no socket is free.
+  tcp::Connection* tcp_new_embryo(SocketId listener_id, const base::Endpoint& local, const base::Endpoint& remote,
+                                  tcp::Seq iss, std::uint32_t ts_offset, std::uint16_t mss);
   bool tcp_accept_queue_full(const tcp::Connection& embryo) const;
   bool tcp_port_conflict(const TcpSocket& s, base::IpAddr addr, std::uint16_t port) const;
   void tcp_demux_insert(tcp::Connection& c);
@@ -360,6 +379,7 @@ class Stack {
   };
   static TupleKey key_of(const tcp::Connection& c);
   tcp::IsnGenerator isn_;
+  tcp::SynCookies syncookies_;
   std::unordered_map<TupleKey, tcp::Connection*, TupleHash> tcp_demux_;
   std::unordered_map<std::uint16_t, std::vector<SocketId>> tcp_listeners_;  // by local port
   std::unordered_map<std::uint16_t, std::vector<SocketId>> tcp_bound_;      // every bound TCP socket, by port

@@ -168,8 +168,8 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
       // stays in SYN-RECEIVED and its SYN-ACK retransmission lets the peer try again.
       if (c.state() == tcp::State::syn_received && (seg->flags & flag::ack) &&
           !(seg->flags & (flag::rst | flag::syn)) && tcp_accept_queue_full(c)) {
-        ++counters_.TcpListenOverflows;
-        ++counters_.TcpListenDrops;
+        ++counters_.TcpExtListenOverflows;
+        ++counters_.TcpExtListenDrops;
         return;
       }
       c.on_segment(*seg, payload, now_);
@@ -191,52 +191,14 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
   // segment should be formed for any arriving ACK-bearing segment."
   if (seg->flags & flag::rst) return;
   if (seg->flags & flag::ack) {
+    // Linux tcp_v4_cookie_check(): an ACK may complete a handshake begun with a SYN
+    // cookie (tcp_listen.cc); any other gets the reset.
+    if (tcp_cookie_ack(*l, ip, *seg, payload)) return;
     tcp_reset_closed(ip, *seg, payload.size());
     return;
   }
   if (!(seg->flags & flag::syn)) return;  // "fourth, other control or text ... drop"
-  // Linux: with a full accept queue, or a full SYN queue, a new SYN is dropped
-  // (the peer retries); SYN cookies come with the hardening issue.
-  if (static_cast<int>(l->accept_queue.size()) > l->backlog) {
-    ++counters_.TcpListenOverflows;
-    ++counters_.TcpListenDrops;
-    return;
-  }
-  if (static_cast<int>(l->syn_queue) > std::max(l->backlog, 128)) {
-    ++counters_.TcpListenDrops;
-    return;
-  }
-  auto r = route(ip.src(), ip.dst());
-  if (!r) return;
-  // A new socket for the embryo, owned by the listener until accept().
-  auto sid = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  if (!sid) {
-    ++counters_.TcpListenDrops;
-    return;
-  }
-  const SocketId listener_id = l->id;
-  SocketEntry* le = entry(listener_id);
-  SocketEntry* ne = entry(*sid);
-  ne->rcvbuf = le->rcvbuf;
-  ne->sndbuf = le->sndbuf;
-  auto& t = std::get<TcpSocket>(ne->proto);
-  auto& listener = std::get<TcpSocket>(le->proto);
-  t.config = listener.config;
-  t.config.rcvbuf = le->rcvbuf;  // SO_RCVBUF / SO_SNDBUF set on the listener are inherited
-  t.config.sndbuf = le->sndbuf;
-  t.local = {ip.dst(), seg->dst_port};
-  t.listener = listener_id;
-  const base::Endpoint local{ip.dst(), seg->dst_port};
-  const base::Endpoint remote{ip.src(), seg->src_port};
-  const auto mss = mss_for(r->iface->mtu);
-  t.conn = std::make_unique<tcp::Connection>(t.config, local, remote, tcp::Seq(isn_.generate(local, remote, now_)),
-                                             mss, rng_.next_u32());
-  t.conn->owner = *sid;
-  tcp_demux_insert(*t.conn);
-  ++listener.syn_queue;
-  ++counters_.TcpPassiveOpens;
-  t.conn->accept_syn(*seg, now_);
-  tcp_after(*t.conn);
+  tcp_listen_syn(*l, ip, *seg);
 }
 
 void Stack::tcp_icmp_error(Ipv4Addr local, std::uint16_t lport, Ipv4Addr remote, std::uint16_t rport,

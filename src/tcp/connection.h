@@ -126,6 +126,12 @@ class Connection {
   /// A passive open from a SYN that a listener accepted: enters SYN-RECEIVED and
   /// sends the SYN-ACK (RFC 9293 3.10.7.2).
   void accept_syn(const wire::TcpRepr& syn, base::Instant now);
+  /// A passive open rebuilt from a SYN cookie (tcp/syncookie.h): `syn` is the SYN
+  /// as the cookie remembers it (sequence number, MSS, window scale, SACK, and the
+  /// timestamp of the ACK that carried the cookie); our SYN-ACK (ISS, window
+  /// `synack_window`) counts as sent. Enters SYN-RECEIVED without sending: the
+  /// cookie's ACK, given to on_segment() next, completes the handshake.
+  void accept_cookie(const wire::TcpRepr& syn, std::uint16_t synack_window, base::Instant now);
 
   // --- Events ----------------------------------------------------------------------
   /// RFC 9293 3.10.7: SEGMENT ARRIVES, for a segment of this connection.
@@ -338,6 +344,7 @@ class Connection {
   // Options agreed.
   bool sack_ok_ = false;
   bool ts_ok_ = false;
+  bool from_cookie_ = false;         // rebuilt from a SYN cookie: its ACK gives no RTT sample
   std::uint32_t ts_offset_;
   std::uint32_t ts_recent_ = 0;
   Seq last_ack_sent_;

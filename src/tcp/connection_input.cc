@@ -53,6 +53,21 @@ void Connection::accept_syn(const TcpRepr& syn, base::Instant now) {
   arm_retransmit(now);
 }
 
+void Connection::accept_cookie(const TcpRepr& syn, std::uint16_t synack_window, base::Instant now) {
+  irs_ = Seq(syn.seq);
+  rcv_nxt_ = irs_ + 1;
+  negotiate(syn);
+  // What our stateless SYN-ACK did: it offered `synack_window` (never scaled in a
+  // SYN) and acknowledged the SYN; the peer's window comes with its ACK.
+  rcv_adv_ = rcv_nxt_ + std::uint32_t{synack_window};
+  last_ack_sent_ = rcv_nxt_;
+  snd_wl1_ = Seq(syn.seq);
+  state_ = State::syn_received;
+  last_received_ = now;
+  snd_nxt_ = snd_max_ = iss_ + 1;
+  from_cookie_ = true;
+}
+
 bool Connection::acceptable(const TcpRepr& seg, std::size_t len) const {
   // RFC 9293 3.10.7.4, the four cases of the acceptance test.
   const Seq seq(seg.seq);
@@ -306,7 +321,10 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     // RTT: timestamps give an unambiguous sample (RFC 7323 4.1); otherwise the
     // timed segment, which Karn's rule voids on retransmission (RFC 6298 3).
     std::optional<base::Duration> rtt_sample;
-    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo_reply) {
+    if (from_cookie_ && snd_una_ == iss_) {
+      // The cookie's SYN-ACK left no send time, and its TSval was moved back by up
+      // to 63 ms to carry the options: no sample (Linux: snt_synack = 0).
+    } else if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo_reply) {
       const auto ms = static_cast<std::int32_t>(ts_now(now) - seg.options.timestamps->echo_reply);
       if (ms >= 0) rtt_sample = std::chrono::milliseconds(ms);
     } else if (rtt_probe_ && ack > rtt_probe_->first) {

@@ -22,8 +22,10 @@ struct Pair {
   stack::Stack* a = nullptr;
   stack::Stack* b = nullptr;
   explicit Pair(std::uint64_t seed, std::optional<link::ImpairSpec> impair = std::nullopt,
-                link::LinkParams params = {std::chrono::microseconds(500), 100'000'000, 1000})
+                link::LinkParams params = {std::chrono::microseconds(500), 100'000'000, 1000},
+                int syncookies = 1)
       : world(seed) {
+    world.host_config().tcp_syncookies = syncookies;
     auto& pa = world.net().add_port("a");
     auto& pb = world.net().add_port("b");
     EXPECT_TRUE(world.net().connect(pa, pb, params).ok());
@@ -279,9 +281,10 @@ TEST(TcpSim, CloseWithDataQueuedDeliversAllOfItBeforeTheFin) {
 TEST(TcpSim, ListenBacklogBoundsTheAcceptQueueAndLaterSynsAreRetried) {
   // listen(2): "The backlog argument defines the maximum length to which the queue
   // of pending connections ... may grow." As Linux (sk_acceptq_is_full: more than
-  // backlog), backlog 1 lets two connections wait; further SYNs are dropped, and
-  // their SYN retransmissions get in once accept() makes room.
-  Pair p(14);
+  // backlog), backlog 1 lets two connections wait; without SYN cookies
+  // (tcp_syncookies=0) further SYNs are dropped once the SYN queue holds more than
+  // the backlog, and their retransmissions get in once accept() makes room.
+  Pair p(14, std::nullopt, {std::chrono::microseconds(500), 100'000'000, 1000}, /*syncookies=*/0);
   auto l = *p.b->socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_TRUE(p.b->bind(l, {Ipv4Addr::any(), 8080}).ok());
   ASSERT_TRUE(p.b->listen(l, 1).ok());
@@ -291,16 +294,52 @@ TEST(TcpSim, ListenBacklogBoundsTheAcceptQueueAndLaterSynsAreRetried) {
     (void)p.a->connect(clients.back(), base::Endpoint{Ipv4Addr(198, 18, 0, 2), 8080});
   }
   p.world.run_for(500ms);
-  // The first two completed; the others wait in SYN-RECEIVED with their ACK dropped.
+  // The first two completed; the others' SYNs were dropped (the SYN queue was full).
   int accepted = 0;
   while (p.b->accept(l, nullptr)) ++accepted;
   EXPECT_EQ(accepted, 2);
-  EXPECT_GE(p.b->counters().TcpListenOverflows, 2u);
-  // With room made, the SYN-ACK retransmissions (at 1 s) bring the others in.
+  EXPECT_GE(p.b->counters().TcpExtTCPReqQFullDrop, 2u);
+  EXPECT_EQ(p.b->counters().TcpExtSyncookiesSent, 0u);
+  // With room made, the SYN retransmissions (at 1 s) bring the others in.
   EXPECT_TRUE(p.world.run_until([&] {
     while (p.b->accept(l, nullptr)) ++accepted;
     return accepted == 4;
   }, 10s));
+  for (auto c : clients) EXPECT_EQ(*p.a->get_option(c, SOL_SOCKET, SO_ERROR), 0);
+}
+
+TEST(TcpSim, WithCookiesAFullAcceptQueueDropsTheCookieAckAndTheClientsDataGetsItIn) {
+  // With SYN cookies (the default) the third and fourth SYN get cookies; their
+  // ACKs meet a full accept queue and are dropped (TcpExtListenOverflows). The
+  // clients believe they are connected; the data they send carries the cookie
+  // again, and its retransmission is accepted once accept() made room.
+  Pair p(14);
+  auto l = *p.b->socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(p.b->bind(l, {Ipv4Addr::any(), 8080}).ok());
+  ASSERT_TRUE(p.b->listen(l, 1).ok());
+  std::vector<SocketId> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(*p.a->socket(AF_INET, SOCK_STREAM, 0));
+    (void)p.a->connect(clients.back(), base::Endpoint{Ipv4Addr(198, 18, 0, 2), 8080});
+  }
+  p.world.run_for(100ms);
+  EXPECT_EQ(p.b->counters().TcpExtSyncookiesSent, 2u);
+  EXPECT_GE(p.b->counters().TcpExtListenOverflows, 2u);
+  const std::vector<base::Byte> hello(100, base::Byte{'h'});
+  for (auto c : clients) ASSERT_TRUE(p.a->send_to(c, hello, nullptr, 0).ok());
+  std::vector<SocketId> accepted;
+  std::size_t received = 0;
+  std::vector<base::Byte> buf(1000);
+  EXPECT_TRUE(p.world.run_until([&] {
+    while (auto s = p.b->accept(l, nullptr)) accepted.push_back(*s);
+    for (auto s : accepted)
+      while (auto r = p.b->recv_from(s, buf, 0)) {
+        if (r->copied == 0) break;
+        received += r->copied;
+      }
+    return accepted.size() == 4 && received == 400;
+  }, 10s));
+  EXPECT_EQ(p.b->counters().TcpExtSyncookiesRecv, p.b->counters().TcpExtSyncookiesSent + 2);  // 2 dropped, 2 again
   for (auto c : clients) EXPECT_EQ(*p.a->get_option(c, SOL_SOCKET, SO_ERROR), 0);
 }
 

@@ -191,12 +191,14 @@ TEST_F(Rendered, NetstatGroupsByProtocol) {
   EXPECT_EQ(out.substr(0, out.find("    InHdrErrors")), "Ip:\n    InReceives: 7\n");
   for (const char* line : {"\nIcmp:\n    InMsgs: 0\n", "\nTcp:\n    ActiveOpens: 0\n    PassiveOpens: 2\n",
                            "\nUdp:\n    InDatagrams: 0\n", "\nArp:\n    InRequests: 2\n",  // the client's announcement and its who-has
-                           "\nustack drops:\n    EthTruncated: 0\n", "    ArpNotForUs: 1\n"})
+                           "\nustack drops:\n    EthTruncated: 0\n", "    ArpNotForUs: 1\n",
+                           "\nTcpExt:\n    SyncookiesSent: 0\n"})
     EXPECT_NE(out.find(line), std::string::npos) << line << "in:\n" << out;
-  // Every counter once: Ip does not take Icmp's.
+  // Every counter once: Ip does not take Icmp's, nor Tcp TcpExt's.
   std::size_t lines = 0;
   for (char c : out) lines += c == '\n';
-  EXPECT_EQ(lines, snap.counters.size() + 6);
+  EXPECT_EQ(lines, snap.counters.size() + 7);
+  EXPECT_EQ(out.find("    ExtSyncookiesSent"), std::string::npos);
 }
 
 TEST_F(Rendered, NstatIsFlat) {
