@@ -38,10 +38,13 @@ void Stack::ipv4_input(Interface& iface, ByteSpan packet, bool link_broadcast) {
   const Ipv4Addr dst = ip->dst();
   // RFC 1122 3.2.1.3: a host MUST silently discard a datagram whose source is a
   // broadcast or multicast address, {0,0} apart from itself during start-up, a
-  // loopback address arriving from outside, or class E.
+  // loopback address arriving from outside, or class E. And, as Linux
+  // (fib_validate_source with accept_local off: "martian source"), one of this
+  // host's own addresses arriving from outside: the land attack (CVE-1999-0016),
+  // which would otherwise make the stack answer itself.
   if (src.is_broadcast() || src.is_multicast() || src.is_reserved() ||
       (src.is_this_network() && !src.is_unspecified()) || is_broadcast_for(iface, src) ||
-      (src.is_loopback() && !iface.loopback)) {
+      (src.is_loopback() && !iface.loopback) || (!iface.loopback && is_local_address(src))) {
     ++counters_.DropIpMartianSource;
     ++counters_.IpInAddrErrors;
     return;

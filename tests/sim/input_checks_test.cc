@@ -144,6 +144,33 @@ TEST_F(InputFixture, MartianSourcesAreDroppedAndCounted) {
   expect_ping_still_answered();
 }
 
+TEST_F(InputFixture, LandAttackFromOwnAddressIsDropped) {
+  // The land attack (CVE-1999-0016): a SYN from B's own address and port to
+  // itself. Linux drops a datagram from outside whose source is one of its own
+  // addresses (fib_validate_source: martian source); before ustack did, B
+  // answered itself and each answer drew another, without end.
+  auto l = *lan.b.socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(lan.b.bind(l, {Ipv4Addr::any(), 80}).ok());
+  ASSERT_TRUE(lan.b.listen(l, 8).ok());
+  wire::TcpRepr syn;
+  syn.src_port = 80;
+  syn.dst_port = 80;
+  syn.seq = 1000;
+  syn.flags = wire::tcp_flag::syn;
+  syn.window = 8192;
+  Bytes seg(syn.header_len());
+  syn.emit(seg, kIpB, kIpB);
+  const std::uint64_t out_before = lan.b.counters().IpOutRequests;
+  for (int i = 0; i < 3; ++i) send(raw_ip_frame(kMacB, ip_packet(kIpB, kIpB, wire::ip_proto::tcp, seg)));
+  send(raw_ip_frame(kMacB, udp_ip(kIpB, kIpB)));
+  EXPECT_EQ(lan.b.counters().DropIpMartianSource, 4u);
+  EXPECT_EQ(lan.b.counters().TcpInSegs, 0u);
+  EXPECT_EQ(lan.b.counters().TcpPassiveOpens, 0u);
+  EXPECT_EQ(lan.b.counters().IpOutRequests, out_before) << "B answered a datagram from its own address";
+  expect_silence();
+  expect_ping_still_answered();
+}
+
 TEST_F(InputFixture, DatagramForAnotherHostIsNotForwarded) {
   // RFC 1122 3.3.1: a host that is not a gateway does not forward.
   send(raw_ip_frame(kMacB, udp_ip(kIpRaw, Ipv4Addr(203, 0, 113, 9))));
