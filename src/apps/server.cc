@@ -18,7 +18,10 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kReadPerEvent = 256 * 1024;  // fairness among connections
 constexpr std::size_t kBufferLimit = 1024 * 1024;  // stop reading while this much waits
-constexpr std::size_t kStreamRefill = 256 * 1024;
+// A body is produced this much at a time as the socket drains: enough to keep a
+// socket buffer full, little enough that thousands of slow readers (zero-window
+// readers, tests/adversarial/test_05) cost little.
+constexpr std::size_t kStreamRefill = 64 * 1024;
 
 struct Stream {
   BodySource source;
@@ -71,8 +74,12 @@ void serve_input(const ServerConfig& config, Connection& c) {
   }
 }
 
-/// Appends the next part of the stream to `out`; false on a read error.
+/// Appends the next part of the stream to `out`, first dropping what was already
+/// sent (otherwise `out` grows by the whole body for a reader that never lets it
+/// drain to empty); false on a read error.
 bool refill(const ServerConfig& config, Connection& c) {
+  c.out.erase(0, c.out_sent);
+  c.out_sent = 0;
   Stream& s = *c.stream;
   const std::uint64_t left = s.source.length - s.offset;
   const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, kStreamRefill));
@@ -186,7 +193,10 @@ void Server::run() {
         c.out_sent = 0;
         if (!c.stream) break;
       }
-      if (c.stream && c.pending() < kStreamRefill && !refill(config_, c)) return false;
+      if (c.stream && c.pending() < kStreamRefill) {
+        if (!refill(config_, c)) return false;
+        if (c.out.size() > peak_staged_.load(std::memory_order_relaxed)) peak_staged_ = c.out.size();
+      }
       if (c.pending() == 0) continue;
       const ssize_t n = calls_.send(c.fd, c.out.data() + c.out_sent, c.pending(), MSG_NOSIGNAL);
       if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;

@@ -39,6 +39,10 @@ class Server {
   std::uint16_t port() const { return port_; }
   /// Connections open now.
   std::size_t connections() const { return connections_.load(); }
+  /// The most bytes one connection has held staged for sending so far (a response
+  /// body is produced as the socket drains, so a slow reader cannot make it more
+  /// than about two refills).
+  std::size_t peak_staged_bytes() const { return peak_staged_.load(); }
 
  private:
   Server(const SocketCalls& calls, const ServerConfig& config) : calls_(calls), config_(config) {}
@@ -51,6 +55,7 @@ class Server {
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> peak_staged_{0};
   std::thread thread_;
 };
 
