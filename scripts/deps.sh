@@ -6,7 +6,7 @@
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 build=(cmake ninja-build g++ libfmt-dev libcli11-dev libgtest-dev libgmock-dev nlohmann-json3-dev libpcap-dev)
-test=(iproute2 iputils-ping tcpdump tshark socat netcat-openbsd python3 python3-scapy python3-matplotlib procps curl wrk nmap)
+test=(iproute2 iputils-ping tcpdump tshark socat netcat-openbsd python3 python3-scapy python3-matplotlib procps curl wrk nmap hping3)
 fuzz=(clang libclang-rt-14-dev)
 case "${1:-build}" in
   build) want=("${build[@]}") ;;

@@ -3,9 +3,13 @@
 # namespace. Usage: tests/interop/run.sh [path/to/ustack] [TEST-NAME-SUBSTRING...]
 # Needs root and /dev/net/tun; a test whose tools are missing is reported SKIP.
 # Exit status: 0 if no test failed, 1 otherwise.
+# INTEROP_TESTS_DIR runs the test_*.sh of another folder the same way
+# (tests/adversarial/run.sh); INTEROP_SUITE names it in the output.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+tests_dir=${INTEROP_TESTS_DIR:-$here}
+suite=${INTEROP_SUITE:-interop}
 bin=${1:-$root/build/release/ustack}
 [ $# -gt 0 ] && shift
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
@@ -16,11 +20,11 @@ fi
 export USTACK=$bin
 per_test_timeout=${INTEROP_TEST_TIMEOUT:-90}
 
-logdir=$(mktemp -d /tmp/ustack-interop-logs.XXXXXX)
+logdir=$(mktemp -d "/tmp/ustack-$suite-logs.XXXXXX")
 pass=0; fail=0; skip=0; failed=()
 start=$(date +%s)
-echo "interop: ustack = $bin, logs in $logdir"
-for t in "$here"/test_*.sh; do
+echo "$suite: ustack = $bin, logs in $logdir"
+for t in "$tests_dir"/test_*.sh; do
   name=$(basename "$t" .sh)
   if [ $# -gt 0 ]; then
     want=0; for f in "$@"; do [[ $name == *"$f"* ]] && want=1; done
@@ -40,6 +44,6 @@ for t in "$here"/test_*.sh; do
         tail -n 25 "$logdir/$name.log" | sed 's/^/      | /' ;;
   esac
 done
-echo "interop: $pass passed, $fail failed, $skip skipped in $(( $(date +%s) - start ))s (logs: $logdir)"
-[ $fail -eq 0 ] || { echo "interop: failed: ${failed[*]}"; exit 1; }
+echo "$suite: $pass passed, $fail failed, $skip skipped in $(( $(date +%s) - start ))s (logs: $logdir)"
+[ $fail -eq 0 ] || { echo "$suite: failed: ${failed[*]}"; exit 1; }
 exit 0
