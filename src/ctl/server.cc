@@ -36,6 +36,17 @@ std::atomic<int> g_servers_started{0};  // a second host in this process gets <p
 
 }  // namespace
 
+RequestLine take_request_line(std::string_view received) {
+  const auto nl = received.find('\n');
+  if (nl != std::string_view::npos && nl <= kMaxRequestLen) {
+    std::string_view line = received.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return {RequestLine::Kind::line, line};
+  }
+  if (received.size() > kMaxRequestLen) return {RequestLine::Kind::too_long, {}};
+  return {};
+}
+
 std::string control_dir() {
   if (const char* d = std::getenv("USTACK_CTL_DIR"); d && *d) return d;
   if (::geteuid() == 0) return "/run/ustack";
@@ -169,11 +180,10 @@ void Server::run() {
           keep = false;  // gone (a capture reader stopping, or a liveness probe)
         } else if (n > 0 && c.phase == Client::Phase::request) {
           c.in.append(buf, static_cast<std::size_t>(n));
-          if (const auto nl = c.in.find('\n'); nl != std::string::npos && nl <= kMaxRequestLen) {
-            std::string request = c.in.substr(0, nl);
-            if (!request.empty() && request.back() == '\r') request.pop_back();
-            on_request(c, request);
-          } else if (c.in.size() > kMaxRequestLen) {
+          const RequestLine r = take_request_line(c.in);
+          if (r.kind == RequestLine::Kind::line) {
+            on_request(c, std::string(r.line));
+          } else if (r.kind == RequestLine::Kind::too_long) {
             c.out = greeting() + "error request longer than " + std::to_string(kMaxRequestLen) + " bytes\n";
             c.phase = Client::Phase::answer;
             c.deadline = after + kClientTimeout;

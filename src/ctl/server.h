@@ -31,6 +31,17 @@ inline constexpr std::string_view kGreeting = "ustack-ctl";  // first line: "ust
 inline constexpr std::size_t kMaxRequestLen = 1024;
 inline constexpr std::size_t kMaxClients = 32;  // more at once are told "error busy"
 
+/// What the bytes a client has sent so far make of its request: not yet a whole
+/// line; the line (without its "\n" or "\r\n", at most kMaxRequestLen bytes); or
+/// too long (no newline within the first kMaxRequestLen + 1 bytes). Bytes after
+/// the line are ignored. Pure: the server's framing, fuzzed (tests/fuzz/fuzz_ctl.cc).
+struct RequestLine {
+  enum class Kind { incomplete, line, too_long };
+  Kind kind = Kind::incomplete;
+  std::string_view line;  // a view into the input, for Kind::line
+};
+RequestLine take_request_line(std::string_view received);
+
 /// The control directory this process would use (see the file comment).
 std::string control_dir();
 

@@ -122,6 +122,23 @@ def main():
     put("script", b"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
                   b"+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n"
                   b"+0 > S. 0:0(0) ack 1 <...>\n+.1 < . 1:1(0) ack 1 win 257\n+0 accept(3, ..., ...) = 4\n")
+
+    # fuzz_ctl: first byte 0 a request as a client sends it, 1 an ss filter
+    # (tokens split at NUL or space), 2 a Snapshot document. The snapshot seeds
+    # (ctl/snapshot-*) were answered by a running `ustack up` with a download and
+    # a few listeners ("snapshot" request on its control socket) and are kept as
+    # they are; these are the hand-made ones.
+    for req in [b"hello\n", b"snapshot\r\n", b"capture tcp port 80 and host 198.18.0.1\n", b"capture\n",
+                b"capture (((\n", b"bogus \x1b[31mred\n", b"hello", b"x" * 1100, b"hello\nsnapshot\n"]:
+        put("ctl", bytes([0]) + req)
+    for flt in [b"state established", b"exclude listening sport = :80",
+                b"( sport = :80 or dport != 22 ) and not src 127.0.0.0/8",
+                b"dst 198.18.0.1:80 || src 127.0.0.1:* && ! sport gt :1024",
+                b"state connected state synchronized exclude time-wait dport le :http", b"( ( sport = :80 )"]:
+        put("ctl", bytes([1]) + flt.replace(b" ", b"\0"))
+    put("ctl", bytes([2]) + b'{"version":1,"program":"x","pid":1,"now_ns":0,"sockets":[],"counters":{},'
+                            b'"neighbours":[],"routes":[],"interfaces":[]}')
+    put("ctl", bytes([2]) + b'{"version":2}')
     return 0
 
 
