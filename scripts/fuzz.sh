@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs ustack's fuzz targets (tests/fuzz/fuzz_*.cc) with libFuzzer, ASan and UBSan.
-# Usage: scripts/fuzz.sh [--seconds N] [--merge] [TARGET...]
-#   --seconds N  budget per target (default 60; the test command gives each 10)
+# Usage: scripts/fuzz.sh [--seconds N | --total N] [--merge] [TARGET...]
+#   --seconds N  budget per target (default 60; the test command gives each 10):
+#                `--seconds 3600` runs EACH target for an hour, one after another
+#   --total N    budget for the whole run, shared evenly by the targets:
+#                `--total 3600` is one hour in all
 #   --merge      then fold the inputs that add coverage into tests/fuzz/corpus/
 #   TARGET       ingress, tcp, script, ... (default: every target)
 # Each target starts from its seeds (tests/fuzz/corpus/<target>/, the inputs that
@@ -14,19 +17,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=60
+total=""
 merge=0
 targets=()
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
+    --total) total=$2; shift 2 ;;
     --merge) merge=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
   for f in tests/fuzz/fuzz_*.cc; do n=$(basename "$f" .cc); targets+=("${n#fuzz_}"); done
+fi
+if [ -n "$total" ]; then
+  seconds=$(( total / ${#targets[@]} ))
+  [ "$seconds" -ge 1 ] || seconds=1
+  echo "fuzz: $total s in all: ${seconds} s for each of ${#targets[@]} targets"
 fi
 scripts/deps.sh fuzz
 scripts/build.sh fuzz "${targets[@]/#/fuzz_}" >/dev/null
