@@ -46,6 +46,7 @@ ScaleResult measure(std::size_t n) {
   ScaleResult res;
   Stopwatch sw;
   host::SimWorld world(11);
+  world.host_config().max_sockets = n + 1000;  // the default (65,536) is one process's descriptor limit
   auto& sw_net = world.net().add_switch("lan");
   auto& sp = world.net().add_port("server");
   (void)world.net().attach(sw_net, sp);

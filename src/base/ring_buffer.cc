@@ -1,5 +1,7 @@
 // A byte ring of fixed capacity: readable bytes at [head_, head_ + size_) modulo
-// the capacity, free space after them. Only the constructor and resize() allocate.
+// the capacity, free space after them. Storage is allocated by the first write
+// (write_at, enqueue) and by resize() when bytes must be kept; release_if_empty()
+// returns it.
 #include "base/ring_buffer.h"
 
 #include <algorithm>
@@ -11,24 +13,35 @@ namespace ustack::base {
 namespace {
 
 /// Copies src into ring storage starting at index `at` (< storage.size()), wrapping.
-void copy_in(std::vector<Byte>& storage, std::size_t at, ByteSpan src) {
+void copy_in(Byte* storage, std::size_t cap, std::size_t at, ByteSpan src) {
   if (src.empty()) return;
-  const std::size_t first = std::min(src.size(), storage.size() - at);
-  std::memcpy(storage.data() + at, src.data(), first);
-  if (first < src.size()) std::memcpy(storage.data(), src.data() + first, src.size() - first);
+  const std::size_t first = std::min(src.size(), cap - at);
+  std::memcpy(storage + at, src.data(), first);
+  if (first < src.size()) std::memcpy(storage, src.data() + first, src.size() - first);
 }
 
 /// Copies out.size() bytes from ring storage starting at index `at`, wrapping.
-void copy_out(const std::vector<Byte>& storage, std::size_t at, MutByteSpan out) {
+void copy_out(const Byte* storage, std::size_t cap, std::size_t at, MutByteSpan out) {
   if (out.empty()) return;
-  const std::size_t first = std::min(out.size(), storage.size() - at);
-  std::memcpy(out.data(), storage.data() + at, first);
-  if (first < out.size()) std::memcpy(out.data() + first, storage.data(), out.size() - first);
+  const std::size_t first = std::min(out.size(), cap - at);
+  std::memcpy(out.data(), storage + at, first);
+  if (first < out.size()) std::memcpy(out.data() + first, storage, out.size() - first);
 }
 
 }  // namespace
 
-RingBuffer::RingBuffer(std::size_t capacity) : storage_(capacity) {}
+RingBuffer::RingBuffer(std::size_t capacity) : capacity_(capacity) {}
+
+void RingBuffer::ensure_storage() {
+  if (!storage_ && capacity_) storage_.reset(new Byte[capacity_]);
+}
+
+bool RingBuffer::release_if_empty() {
+  if (size_ != 0 || !storage_) return false;
+  storage_.reset();
+  head_ = 0;
+  return true;
+}
 
 std::size_t RingBuffer::enqueue(ByteSpan bytes) {
   const std::size_t n = write_at(0, bytes);
@@ -45,7 +58,7 @@ std::size_t RingBuffer::dequeue(MutByteSpan out) {
 std::size_t RingBuffer::peek(std::size_t offset, MutByteSpan out) const {
   if (offset >= size_) return 0;
   const std::size_t n = std::min(out.size(), size_ - offset);
-  copy_out(storage_, (head_ + offset) % capacity(), out.first(n));
+  copy_out(storage_.get(), capacity_, (head_ + offset) % capacity_, out.first(n));
   return n;
 }
 
@@ -63,8 +76,10 @@ std::size_t RingBuffer::write_at(std::size_t offset, ByteSpan bytes) {
   const std::size_t space = free();
   if (offset >= space) return 0;
   const std::size_t n = std::min(bytes.size(), space - offset);
+  if (n == 0) return 0;
+  ensure_storage();
   // offset + size_ < capacity here, so the sum cannot overflow.
-  copy_in(storage_, (head_ + size_ + offset) % capacity(), bytes.first(n));
+  copy_in(storage_.get(), capacity_, (head_ + size_ + offset) % capacity_, bytes.first(n));
   return n;
 }
 
@@ -75,8 +90,8 @@ void RingBuffer::commit(std::size_t n) {
 
 std::pair<ByteSpan, ByteSpan> RingBuffer::readable() const {
   if (size_ == 0) return {};
-  const std::size_t first = std::min(size_, capacity() - head_);
-  return {ByteSpan(storage_.data() + head_, first), ByteSpan(storage_.data(), size_ - first)};
+  const std::size_t first = std::min(size_, capacity_ - head_);
+  return {ByteSpan(storage_.get() + head_, first), ByteSpan(storage_.get(), size_ - first)};
 }
 
 void RingBuffer::resize(std::size_t capacity) {
@@ -84,10 +99,16 @@ void RingBuffer::resize(std::size_t capacity) {
   // Everything from the head on is kept, as far as the new capacity allows: the
   // readable bytes and, past them, what write_at() put in the free space (a TCP
   // receive buffer's out-of-order data), at the same offsets.
-  const std::size_t keep = std::min(storage_.size(), capacity);
-  std::vector<Byte> next(capacity);
-  if (keep) copy_out(storage_, head_, MutByteSpan(next.data(), keep));
+  if (!storage_) {  // nothing held: the next write allocates the new size
+    capacity_ = capacity;
+    head_ = 0;
+    return;
+  }
+  const std::size_t keep = std::min(capacity_, capacity);
+  std::unique_ptr<Byte[]> next(capacity ? new Byte[capacity] : nullptr);
+  if (keep) copy_out(storage_.get(), capacity_, head_, MutByteSpan(next.get(), keep));
   storage_ = std::move(next);
+  capacity_ = capacity;
   head_ = 0;
 }
 

@@ -1,11 +1,15 @@
 // A byte ring of fixed capacity: TCP's send and receive buffers. Data beyond the
 // readable part can be written at an offset (out-of-order segments) and made
 // readable later with commit().
+//
+// The capacity is what the ring may hold; its storage is allocated by the first
+// write and given back by release_if_empty(), so that an idle connection holds
+// no buffer memory (Linux likewise frees a socket's skbs once read or acked).
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <utility>
-#include <vector>
 
 #include "base/bytes.h"
 
@@ -15,7 +19,10 @@ class RingBuffer {
  public:
   explicit RingBuffer(std::size_t capacity = 0);
 
-  std::size_t capacity() const { return storage_.size(); }
+  std::size_t capacity() const { return capacity_; }
+  /// Bytes of storage held now: 0 until the first write and after a release,
+  /// else capacity().
+  std::size_t allocated() const { return storage_ ? capacity_ : 0; }
   std::size_t size() const { return size_; }  // readable bytes
   std::size_t free() const { return capacity() - size_; }
   bool empty() const { return size_ == 0; }
@@ -39,9 +46,16 @@ class RingBuffer {
   /// Changes the capacity, keeping the readable bytes (new capacity >= size()) and
   /// the bytes written past them by write_at(), as far as the new capacity holds them.
   void resize(std::size_t capacity);
+  /// Gives the storage back when nothing is readable; the caller promises that
+  /// nothing written past the end with write_at() is still wanted (a TCP receive
+  /// buffer with no out-of-order data). Returns whether storage was released.
+  bool release_if_empty();
 
  private:
-  std::vector<Byte> storage_;
+  /// Allocates the storage (uninitialised: only written bytes are ever read).
+  void ensure_storage();
+  std::unique_ptr<Byte[]> storage_;
+  std::size_t capacity_ = 0;
   std::size_t head_ = 0;  // index of the first readable byte
   std::size_t size_ = 0;
 };

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/addr.h"
+#include "base/lazy_deque.h"
 #include "base/log.h"
 #include "base/packet.h"
 #include "base/random.h"
@@ -221,7 +222,7 @@ class Stack {
     std::unique_ptr<tcp::Connection> conn; // from connect() or a listener's SYN
     bool listening = false;
     int backlog = 0;
-    std::deque<SocketId> accept_queue;     // established, waiting for accept()
+    base::LazyDeque<SocketId> accept_queue;  // established, waiting for accept(); no memory while empty
     std::size_t syn_queue = 0;             // embryos in SYN-RECEIVED
     /// When this listener last sent a SYN cookie (Linux's stamp for
     /// tcp_synq_no_recent_overflow): ACKs are checked for cookies only soon after.

@@ -278,7 +278,7 @@ void Stack::tcp_after(tcp::Connection& c) {
       // Reset or timed out before accept(): it vanishes from the queues.
       if (l) {
         if (std::find(l->accept_queue.begin(), l->accept_queue.end(), owner) != l->accept_queue.end())
-          std::erase(l->accept_queue, owner);
+          l->accept_queue.erase_value(owner);
         else if (l->syn_queue > 0)
           --l->syn_queue;
       }
@@ -460,7 +460,7 @@ void Stack::tcp_close(SocketEntry& e, TcpSocket& s) {
   (void)e;
   if (s.listening) {
     // Linux inet_csk_listen_stop(): connections never accepted are reset.
-    for (SocketId id : std::deque<SocketId>(s.accept_queue)) {
+    for (SocketId id : base::LazyDeque<SocketId>(s.accept_queue)) {
       SocketEntry* ce = entry(id);
       if (!ce) continue;
       auto& c = std::get<TcpSocket>(ce->proto);

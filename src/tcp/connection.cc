@@ -568,6 +568,9 @@ std::size_t Connection::receive(base::MutByteSpan out, bool peek, base::Instant 
   if (n > 0 && !peek) {
     copied_ += n;
     tune_rcvbuf(now);  // Linux tcp_rcv_space_adjust, from tcp_recvmsg (docs/buffers.md)
+    // Read to the end with no out-of-order data past it: the storage goes back
+    // until the next segment (the window, counted on capacity(), is unchanged).
+    if (ooo_.empty()) rcv_buf_.release_if_empty();
   }
   if (n > 0 && !peek && synchronized() && !fin_received_) {
     // A window update when the read freed "lots" of space: Linux (tcp_cleanup_rbuf)

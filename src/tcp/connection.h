@@ -180,6 +180,9 @@ class Connection {
   /// auto-tuning has grown them to.
   std::size_t rcvbuf() const { return config_.rcvbuf; }
   std::size_t sndbuf() const { return config_.sndbuf; }
+  /// Buffer storage held now: the rings allocate on their first byte and give
+  /// it back once read or acknowledged (an idle connection holds none).
+  std::size_t buffer_memory() const { return snd_buf_.allocated() + rcv_buf_.allocated(); }
   /// SO_RCVBUF / SO_SNDBUF on an open connection: the size is the user's from now
   /// on (auto-tuning stops, Linux SOCK_*BUF_LOCK). A buffer grows at once; it
   /// never shrinks below what it holds.

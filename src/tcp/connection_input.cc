@@ -317,6 +317,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       fin_acked_ = true;
     }
     snd_buf_.discard(data_acked);
+    snd_buf_.release_if_empty();  // all acked: no storage until the next send
     info_.bytes_acked += data_acked;
     // RTT: timestamps give an unambiguous sample (RFC 7323 4.1); otherwise the
     // timed segment, which Karn's rule voids on retransmission (RFC 6298 3).

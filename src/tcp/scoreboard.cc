@@ -51,7 +51,7 @@ void Scoreboard::split(std::size_t i, Seq at) {
   SentSegment tail = segs_[i];
   tail.start = at;
   segs_[i].end = at;
-  segs_.insert(segs_.begin() + static_cast<std::ptrdiff_t>(i) + 1, tail);
+  segs_.insert_at(i + 1, tail);
 }
 
 bool Scoreboard::is_lost(Seq seq, std::uint32_t smss) const {

@@ -194,6 +194,60 @@ struct Model {
   void sync_ahead() { ahead.resize(capacity - readable.size(), -1); }
 };
 
+// Storage on demand (docs/performance.md, "Memory per connection"): a ring holds
+// no memory until its first byte, gives it back once drained, and its capacity
+// (what TCP's window is computed from) never changes by it.
+TEST(RingBuffer, StorageIsAllocatedByTheFirstWriteOnly) {
+  RingBuffer r(64);
+  EXPECT_EQ(r.allocated(), 0u);
+  EXPECT_EQ(r.capacity(), 64u);
+  EXPECT_EQ(r.free(), 64u);
+  std::vector<Byte> out(8);
+  EXPECT_EQ(r.dequeue(out), 0u);
+  EXPECT_EQ(r.enqueue({}), 0u);  // nothing to hold: still nothing allocated
+  EXPECT_EQ(r.allocated(), 0u);
+  r.resize(128);                  // a resize of an empty ring allocates nothing either
+  EXPECT_EQ(r.allocated(), 0u);
+  EXPECT_EQ(r.capacity(), 128u);
+  const auto data = seq_bytes(10);
+  EXPECT_EQ(r.enqueue(data), 10u);
+  EXPECT_EQ(r.allocated(), 128u);
+}
+
+TEST(RingBuffer, ReleaseGivesStorageBackOnlyWhenEmpty) {
+  RingBuffer r(16);
+  EXPECT_FALSE(r.release_if_empty());  // nothing to give back
+  const auto data = seq_bytes(12, Byte{1});
+  r.enqueue(data);
+  EXPECT_FALSE(r.release_if_empty());  // bytes still readable
+  EXPECT_EQ(r.allocated(), 16u);
+  std::vector<Byte> out(12);
+  EXPECT_EQ(r.dequeue(out), 12u);
+  EXPECT_TRUE(r.release_if_empty());
+  EXPECT_EQ(r.allocated(), 0u);
+  EXPECT_EQ(r.capacity(), 16u);
+  EXPECT_EQ(r.free(), 16u);
+  // Used again, it wraps correctly from a fresh start.
+  const auto more = seq_bytes(16, Byte{100});
+  EXPECT_EQ(r.enqueue(more), 16u);
+  EXPECT_EQ(concat(r.readable()), more);
+  EXPECT_EQ(r.allocated(), 16u);
+}
+
+TEST(RingBuffer, WriteAtAllocatesAndResizeKeepsThoseBytes) {
+  RingBuffer r(16);
+  const auto late = seq_bytes(4, Byte{50});
+  EXPECT_EQ(r.write_at(4, late), 4u);  // out-of-order bytes allocate too
+  EXPECT_EQ(r.allocated(), 16u);
+  r.resize(32);
+  const auto early = seq_bytes(4, Byte{10});
+  EXPECT_EQ(r.write_at(0, early), 4u);
+  r.commit(8);
+  auto want = early;
+  want.insert(want.end(), late.begin(), late.end());
+  EXPECT_EQ(concat(r.readable()), want);
+}
+
 TEST(RingBuffer, RandomizedAgainstDeque) {
   Random rng(20240607);
   RingBuffer r(16);
