@@ -43,8 +43,10 @@ struct SuiteOptions {
   std::uint64_t bulk_bytes = 1ull << 30;  // the in-memory bulk transfer (1 GiB)
   double tap_bulk_seconds = 3.0;          // each TAP/veth bulk transfer
   std::vector<std::size_t> scale_counts{10000, 100000};
-  /// Path to the ustack binary's directory is not needed; wrk is found on PATH.
-  std::string wrk = "wrk";
+  std::string wrk = "wrk";  // found on PATH unless a path is given
+  /// Non-empty: only the in-memory measurement of this name (tcp_bulk, tcp_rr,
+  /// tcp_conn, udp_64, udp_1472), for profiling one path.
+  std::string only;
   /// Called as each measurement finishes (progress on stderr, --json lines).
   std::function<void(const Measurement&)> on_result;
 };

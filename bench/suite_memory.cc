@@ -346,7 +346,8 @@ std::vector<Measurement> run_memory_suite(const SuiteOptions& o) {
     if (o.on_result) o.on_result(m);
     out.push_back(std::move(m));
   };
-  {
+  auto wanted = [&](const std::string& name) { return o.only.empty() || o.only == name; };
+  if (wanted("tcp_bulk")) {
     auto m = base_measurement("tcp_bulk", "TCP bulk, one flow", "Gbit/s");
     std::uint64_t us_bytes = 0, lx_bytes = 0;
     m.value = ustack_bulk(o, &us_bytes);
@@ -357,14 +358,14 @@ std::vector<Measurement> run_memory_suite(const SuiteOptions& o) {
              "on these machines (target 2x)";
     emit(std::move(m));
   }
-  {
+  if (wanted("tcp_rr")) {
     auto m = base_measurement("tcp_rr", "TCP 64-byte request/response", "round trips/s");
     m.value = ustack_rr(o);
     m.reference_value = linux_rr(o);
     m.note = "one connection, TCP_NODELAY, one request in flight";
     emit(std::move(m));
   }
-  {
+  if (wanted("tcp_conn")) {
     auto m = base_measurement("tcp_conn", "TCP connections opened and closed", "conn/s");
     m.value = ustack_conn_rate(o);
     m.reference_value = linux_conn_rate(o);
@@ -372,6 +373,7 @@ std::vector<Measurement> run_memory_suite(const SuiteOptions& o) {
     emit(std::move(m));
   }
   for (std::size_t size : {std::size_t{64}, std::size_t{1472}}) {
+    if (!wanted("udp_" + std::to_string(size))) continue;
     auto m = base_measurement("udp_" + std::to_string(size), "UDP datagrams of " + std::to_string(size) + " bytes",
                               "datagrams/s");
     double us_loss = 0, lx_loss = 0;

@@ -18,6 +18,7 @@ struct BenchOptions {
   double seconds = 2.0;
   std::string md;
   std::string wrk = "wrk";
+  std::string only;
 };
 
 std::string utc_now() {
@@ -43,6 +44,8 @@ int run(const BenchOptions& bo, const std::string& command_line) {
   o.scale = !bo.no_scale;
   o.seconds = bo.seconds;
   o.wrk = bo.wrk;
+  o.only = bo.only;
+  if (!o.only.empty()) o.tap = o.scale = false;
   if (bo.quick) {
     o.seconds = 0.5;
     o.bulk_bytes = 256ull << 20;
@@ -95,6 +98,7 @@ void register_bench(CLI::App& app) {
   cmd->add_flag("--no-tap", o->no_tap, "Skip the TAP measurements (they need root)");
   cmd->add_flag("--no-scale", o->no_scale, "Skip memory per connection at scale");
   cmd->add_option("--wrk", o->wrk, "The wrk binary (default: wrk on PATH)");
+  cmd->add_option("--only", o->only, "Only this in-memory measurement (tcp_bulk, tcp_rr, ...), e.g. under perf");
   cmd->callback([o, cmd] {
     std::string line = "ustack bench";
     if (o->quick) line += " --quick";
@@ -103,6 +107,7 @@ void register_bench(CLI::App& app) {
     if (o->no_tap) line += " --no-tap";
     if (o->no_scale) line += " --no-scale";
     if (cmd->count("--seconds")) line += " --seconds " + std::to_string(o->seconds);
+    if (!o->only.empty()) line += " --only " + o->only;
     if (!o->md.empty()) line += " --md " + o->md;
     std::exit(run(*o, line));
   });
