@@ -28,6 +28,11 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "2 always (docs/hardening.md)")
       ->check(CLI::Range(0, 2))
       ->group("Hardening");
+  cmd.add_option("--ecn", o.ecn,
+                 "TCP ECN (RFC 3168), as Linux's net.ipv4.tcp_ecn: 0 off, 1 request it and accept it, "
+                 "2 accept it when the peer asks (default)")
+      ->check(CLI::Range(0, 2))
+      ->group("TCP");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

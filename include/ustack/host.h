@@ -34,6 +34,7 @@ struct HostOptions {
   std::string congestion_control;  // TCP's default algorithm ("cubic", "reno"); empty: cubic
   // Hardening (docs/hardening.md).
   int tcp_syncookies = 1;   // as Linux net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue is full, 2 always
+  int ecn = -1;             // ECN as net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept; -1: 2
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

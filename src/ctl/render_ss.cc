@@ -101,6 +101,9 @@ std::string info_line(const stack::SocketInfo& s, const SsOptions& o) {
     if (o.extended) {
       if (t.timestamps) add("ts");
       if (t.sack) add("sack");
+      // As ss: "ecn" when negotiated, "ecnseen" once ECT or CE arrived (tcpi_options).
+      if (t.ecn) add("ecn");
+      if (t.ecn_seen) add("ecnseen");
     }
     if (!t.congestion_control.empty()) add(t.congestion_control);
     if (t.window_scaling) add("wscale:" + std::to_string(t.snd_wscale) + "," + std::to_string(t.rcv_wscale));

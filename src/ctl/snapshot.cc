@@ -103,13 +103,14 @@ base::Ipv4Cidr cidr_of(const Json& j, const char* field) {
   X(last_data_sent_ms) X(last_data_recv_ms) X(last_ack_recv_ms) X(rtt_us) X(rttvar_us)         \
   X(snd_ssthresh) X(snd_cwnd) X(advmss) X(snd_wnd) X(rcv_wnd) X(send_queued) X(recv_queued)   \
   X(in_loss) X(lost) X(sacked) X(reordering)                                                  \
-  X(congestion_control) X(pacing_rate) X(delivery_rate)
+  X(congestion_control) X(pacing_rate) X(delivery_rate) X(ecn) X(ecn_seen)
 #define USTACK_TCP_INFO_FIELDS(X)                                                              \
   X(segs_in) X(segs_out) X(data_segs_in) X(data_segs_out) X(bytes_acked) X(bytes_received)     \
   X(bytes_sent) X(bytes_retrans) X(retransmits_total) X(fast_retransmits) X(timeouts)          \
   X(dup_acks_in) X(ooo_segments) X(challenge_acks) X(paws_drops) X(zero_window_probes)         \
   X(keepalive_probes) X(sack_recoveries) X(dsack_dups) X(reord_seen) X(sack_blocks_invalid)      \
-  X(rack_marked_lost) X(tlp_probes) X(tlp_recoveries) X(spurious_rtos) X(dsack_undos)
+  X(rack_marked_lost) X(tlp_probes) X(tlp_recoveries) X(spurious_rtos) X(dsack_undos)          \
+  X(ecn_ce_in) X(ecn_reductions)
 #define USTACK_DEVICE_STATS_FIELDS(X) \
   X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes) X(rx_dropped) X(tx_dropped)
 

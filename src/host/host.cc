@@ -128,6 +128,8 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     return "unknown congestion control '" + o.congestion_control + "' (known: " + known + ")";
   }
 
+  if (o.ecn > 2) return "bad ecn " + std::to_string(o.ecn) + " (want 0, 1 or 2, as net.ipv4.tcp_ecn)";
+
   auto impl = std::make_unique<Impl>();
   std::string why;
   const std::string ifname = o.tap.empty() ? o.tun : o.tap;
@@ -163,6 +165,7 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   if (!o.congestion_control.empty()) cfg.tcp.congestion_control = o.congestion_control;
   if (o.tcp_syncookies < 0 || o.tcp_syncookies > 2) return std::string("bad --syncookies (want 0, 1 or 2)");
   cfg.tcp_syncookies = o.tcp_syncookies;
+  if (o.ecn >= 0) cfg.tcp.ecn = o.ecn;
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

@@ -154,7 +154,9 @@ LinuxTcpInfo to_tcp_info(const tcp::Snapshot& s) {
   i.tcpi_ca_state = s.in_loss ? 4 : s.in_recovery ? 3 : s.sacked ? 1 : 0;
   i.tcpi_retransmits = s.retransmits;
   i.tcpi_backoff = s.backoff;
-  i.tcpi_options = static_cast<std::uint8_t>((s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (s.window_scaling ? 4 : 0));
+  // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4, TCPI_OPT_ECN 8, TCPI_OPT_ECN_SEEN 16.
+  i.tcpi_options = static_cast<std::uint8_t>((s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (s.window_scaling ? 4 : 0) |
+                                             (s.ecn ? 8 : 0) | (s.ecn_seen ? 16 : 0));
   i.tcpi_snd_wscale = s.snd_wscale & 0xf;
   i.tcpi_rcv_wscale = s.rcv_wscale & 0xf;
   i.tcpi_rto = s.rto_us;

@@ -172,7 +172,7 @@ void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
         ++counters_.TcpExtListenDrops;
         return;
       }
-      c.on_segment(*seg, payload, now_);
+      c.on_segment(*seg, payload, now_, ip.ecn());
       tcp_after(c);
       return;
     }
@@ -225,18 +225,22 @@ void Stack::tcp_path_mtu(base::ByteSpan quoted, std::uint32_t next_hop_mtu) {
 void Stack::tcp_after(tcp::Connection& c) {
   // Taken out first: sending can come back here (a packet ARP gives up on is
   // reported to its connection, whose tcp_after() runs inside this one).
-  std::vector<base::PacketBuf> outbox;
+  std::vector<tcp::OutSegment> outbox;
   outbox.swap(c.outbox());
   if (!outbox.empty()) {
     // One route and one header template for the whole batch: every segment goes
     // to the same peer.
     auto r = route(c.remote().addr.v4(), c.local().addr.v4());
     const int ttl = c.config().ip_ttl;
-    const wire::Ipv4Repr hdr{r ? r->src : Ipv4Addr(), c.remote().addr.v4(), wire::ip_proto::tcp,
-                             static_cast<std::uint8_t>(ttl == -1 ? config_.default_ttl : ttl),
-                             static_cast<std::uint8_t>(c.config().ip_tos), 0,
-                             true /* DF: Linux's TCP does path MTU discovery */};
-    for (auto& seg : outbox) {
+    wire::Ipv4Repr hdr{r ? r->src : Ipv4Addr(), c.remote().addr.v4(), wire::ip_proto::tcp,
+                       static_cast<std::uint8_t>(ttl == -1 ? config_.default_ttl : ttl),
+                       static_cast<std::uint8_t>(c.config().ip_tos), 0,
+                       true /* DF: Linux's TCP does path MTU discovery */};
+    // The ECN field is TCP's, segment by segment (RFC 3168 6.1); IP_TOS sets the
+    // other six bits (Linux keeps the ECN bits out of the user's TOS too).
+    const std::uint8_t tos = static_cast<std::uint8_t>(c.config().ip_tos & ~wire::ip_ecn::mask);
+    for (auto& [seg, ecn] : outbox) {
+      hdr.tos = static_cast<std::uint8_t>(tos | (ecn & wire::ip_ecn::mask));
       if (!r) {
         ++counters_.IpOutNoRoutes;
         continue;

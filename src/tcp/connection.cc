@@ -68,6 +68,8 @@ Snapshot Connection::snapshot(base::Instant now) const {
   s.timestamps = ts_ok_;
   s.sack = sack_ok_;
   s.window_scaling = rcv_shift_ || snd_shift_;
+  s.ecn = ecn_ok_;
+  s.ecn_seen = ecn_seen_;
   s.snd_wscale = snd_shift_;
   s.rcv_wscale = rcv_shift_;
   s.rto_us = us(rtt_.rto());
@@ -183,7 +185,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   r.src_port = local_.port;
   r.dst_port = remote_.port;
   r.seq = seq.value();
-  r.flags = flags;
+  r.flags = flags | ecn_flags(flags);
   if (flags & flag::ack) r.ack = rcv_nxt_.value();
   const bool syn = flags & flag::syn;
   if (syn) {
@@ -223,7 +225,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   base::PacketBuf buf(hdr + len);
   if (len) snd_buf_.peek(offset, buf.data().subspan(hdr, len));
   r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4());
-  outbox_.push_back(std::move(buf));
+  outbox_.push_back({std::move(buf), ecn_codepoint(flags, seq, len)});
 
   ++info_.segs_out;
   if (len == 0 && (flags & (flag::syn | flag::fin)) && seq < snd_max_) ++unreported_retransmits_;
@@ -276,7 +278,7 @@ void Connection::send_rst(Seq seq) {
   r.flags = flag::rst;
   base::PacketBuf buf(r.header_len());
   r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4());
-  outbox_.push_back(std::move(buf));
+  outbox_.push_back({std::move(buf), 0});
   ++info_.segs_out;
 }
 
@@ -294,6 +296,9 @@ void Connection::arm_retransmit(base::Instant now) { retransmit_deadline_ = now 
 void Connection::retransmit_first(base::Instant now) {
   rtt_probe_.reset();  // Karn: no RTT sample from a retransmitted segment
   if (state_ == State::syn_sent) {
+    // RFC 3168 6.1.1.1: a SYN sent again goes without ECN, in case a middlebox
+    // dropped the ECN-setup SYN (Linux tcp_ecn_clear_syn, tcp_ecn_fallback=1).
+    ecn_requested_ = false;
     emit(flag::syn, iss_, 0, 0, now);
     return;
   }
@@ -360,6 +365,8 @@ void Connection::output(base::Instant now) {
       // PSH on the segment that empties the queue, and on one the override timeout
       // forced out (Linux tcp_write_wakeup marks it so).
       std::uint8_t flags = flag::ack | ((all || force_send_) ? flag::psh : 0) | (fin ? flag::fin : 0);
+      // RFC 3168 6.1.2: CWR on "the first new data packet sent after the window reduction".
+      if (std::exchange(ecn_queue_cwr_, false)) flags |= flag::cwr;
       if (!rtt_probe_ && !ts_ok_ && snd_nxt_ >= snd_max_) rtt_probe_ = std::pair{snd_nxt_, now};
       // Sending resumes with nothing in flight (Linux CA_EVENT_TX_START).
       if (flight == 0 && snd_nxt_ >= snd_max_ && info_.data_segs_out > 0)
@@ -550,6 +557,7 @@ void Connection::enter_closed() {
 
 void Connection::connect(base::Instant now) {
   state_ = State::syn_sent;
+  ecn_requested_ = config_.ecn == 1;  // RFC 3168 6.1.1: an ECN-setup SYN (tcp_ecn=1)
   rtt_probe_ = std::pair{iss_, now};
   emit(flag::syn, iss_, 0, 0, now);
   snd_nxt_ = snd_max_ = iss_ + 1;

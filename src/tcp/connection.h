@@ -68,6 +68,10 @@ struct Config {
   /// Pace data segments at the algorithm's pacing_rate() (Linux: internal pacing,
   /// or the fq qdisc), in bursts of at most max(2 segments, 1 ms at the rate).
   bool pacing = true;
+  /// Explicit Congestion Notification (RFC 3168), as Linux's net.ipv4.tcp_ecn:
+  /// 0 off; 1 asked for on connections we open and accepted on those we accept;
+  /// 2 (Linux's default) accepted when the peer asks, never asked for.
+  int ecn = 2;
   int ip_ttl = -1;                      // IP_TTL; -1: the stack's default (MUST-49)
   int ip_tos = 0;                       // IP_TOS (MUST-47: the application may set it)
   RtoConfig rto;
@@ -84,6 +88,9 @@ struct Info {
   // TCPSackRecovery, TCPLossProbes, TCPLossProbeRecovery, TCPSpuriousRTOs, TCPDSACKUndo).
   std::uint64_t sack_recoveries = 0, dsack_dups = 0, reord_seen = 0, sack_blocks_invalid = 0;
   std::uint64_t rack_marked_lost = 0, tlp_probes = 0, tlp_recoveries = 0, spurious_rtos = 0, dsack_undos = 0;
+  // ECN (RFC 3168): data segments that arrived marked CE; windows reduced for an
+  // ECN-Echo (Linux has no per-connection counters for these).
+  std::uint64_t ecn_ce_in = 0, ecn_reductions = 0;
 };
 
 /// A connection's internals at one instant, in the units of Linux's struct
@@ -94,6 +101,7 @@ struct Snapshot {
   bool in_loss = false;            // RTO recovery (Linux TCP_CA_Loss)
   std::uint8_t retransmits = 0, backoff = 0;
   bool timestamps = false, sack = false, window_scaling = false;
+  bool ecn = false, ecn_seen = false;  // TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN (ss: "ecn", "ecnseen")
   std::uint8_t snd_wscale = 0, rcv_wscale = 0;
   std::uint32_t rto_us = 0, snd_mss = 0, rcv_mss = 0, unacked = 0, retrans = 0;
   std::uint32_t last_data_sent_ms = 0, last_data_recv_ms = 0, last_ack_recv_ms = 0;
@@ -113,6 +121,13 @@ struct Events {
   bool writable = false;      // send space grew
   bool error = false;         // a socket error was set (reset, timeout)
   bool closed = false;        // the connection reached CLOSED and may be freed
+};
+
+/// A segment ready to leave: the TCP header and payload, and the ECN codepoint
+/// its IP header is to carry (RFC 3168 5, wire::ip_ecn).
+struct OutSegment {
+  base::PacketBuf packet;
+  std::uint8_t ecn = 0;
 };
 
 class Connection {
@@ -135,7 +150,8 @@ class Connection {
 
   // --- Events ----------------------------------------------------------------------
   /// RFC 9293 3.10.7: SEGMENT ARRIVES, for a segment of this connection.
-  void on_segment(const wire::TcpRepr& seg, base::ByteSpan payload, base::Instant now);
+  /// `ip_ecn` is the ECN field of the IP header that carried it (wire::ip_ecn).
+  void on_segment(const wire::TcpRepr& seg, base::ByteSpan payload, base::Instant now, std::uint8_t ip_ecn = 0);
   /// An ICMP error about a segment of ours whose sequence number was `quoted`
   /// (RFC 9293 MUST-54; RFC 1122 4.2.3.9; RFC 5927). While opening, it aborts the
   /// connection with err; once synchronized it is a soft error, reported only if
@@ -229,7 +245,9 @@ class Connection {
   const Config& config() const { return config_; }
 
   /// Segments ready to send (TCP header and payload, checksummed for local/remote).
-  std::vector<base::PacketBuf>& outbox() { return outbox_; }
+  std::vector<OutSegment>& outbox() { return outbox_; }
+  /// ECN was negotiated (RFC 3168 6.1.1).
+  bool ecn_ok() const { return ecn_ok_; }
 
   /// The owner's handle (the stack's socket id; -1 once orphaned by close()).
   std::int32_t owner = -1;
@@ -398,6 +416,25 @@ class Connection {
   bool undo_any_retrans_ = false;
   std::optional<std::uint32_t> retrans_tsval_;  // TSval of the episode's first retransmission
 
+  // ECN (RFC 3168; connection_ecn.cc), with Linux's names for the states.
+  bool ecn_ok_ = false;              // negotiated (TCP_ECN_OK)
+  bool ecn_requested_ = false;       // our SYN is an ECN-setup SYN
+  bool ecn_seen_ = false;            // a segment arrived with ECT or CE (TCP_ECN_SEEN)
+  bool ecn_demand_cwr_ = false;      // CE arrived: ECE on what we send until a CWR (TCP_ECN_DEMAND_CWR)
+  bool ecn_queue_cwr_ = false;       // the window fell for an ECE: CWR on the next new data (TCP_ECN_QUEUE_CWR)
+  std::optional<Seq> cwr_high_;      // that reduction holds until SND.UNA passes this (TCP_CA_CWR's high_seq)
+  /// The flags ECN adds to a segment of ours with `flags`.
+  std::uint8_t ecn_flags(std::uint8_t flags) const;
+  /// The ECN codepoint for a segment: ECT(0) on new data only.
+  std::uint8_t ecn_codepoint(std::uint8_t flags, Seq seq, std::size_t len) const;
+  /// The SYN or SYN-ACK from the peer: was ECN agreed?
+  void ecn_negotiate(const wire::TcpRepr& syn, bool answering);
+  /// An acceptable segment arrived: CWR and CE (the receiver's part, RFC 3168 6.1.3).
+  void ecn_on_receive(const wire::TcpRepr& seg, std::size_t payload_len, std::uint8_t ip_ecn);
+  /// An ACK arrived (after SND.UNA moved): ECE (the sender's part, 6.1.2). True
+  /// while a reduction for ECE holds (no window growth).
+  bool ecn_on_ack(const wire::TcpRepr& seg, base::Instant now);
+
   // Acknowledgments.
   std::optional<base::Instant> delack_deadline_;
   unsigned segs_since_ack_ = 0;
@@ -430,7 +467,7 @@ class Connection {
   bool orphan_ = false;
   Events events_;
   Info info_;
-  std::vector<base::PacketBuf> outbox_;
+  std::vector<OutSegment> outbox_;
 };
 
 }  // namespace ustack::tcp

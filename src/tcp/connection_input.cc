@@ -42,6 +42,7 @@ void Connection::accept_syn(const TcpRepr& syn, base::Instant now) {
   rcv_nxt_ = irs_ + 1;
   rcv_adv_ = rcv_nxt_;
   negotiate(syn);
+  ecn_negotiate(syn, true);
   // RFC 7323 2.2: "The window field in a segment where the SYN bit is set ... MUST NOT be scaled."
   snd_wnd_ = syn.window;
   max_snd_wnd_ = snd_wnd_;
@@ -110,6 +111,7 @@ void Connection::on_syn_sent(const TcpRepr& seg, base::ByteSpan payload, base::I
   rcv_nxt_ = irs_ + 1;
   rcv_adv_ = rcv_nxt_;
   negotiate(seg);
+  ecn_negotiate(seg, false);
   if (ts_ok_) update_timestamps(seg, 1);
   if (ack) {
     snd_una_ = Seq(seg.ack);
@@ -156,7 +158,7 @@ void Connection::update_timestamps(const TcpRepr& seg, std::size_t) {
   if (static_cast<std::int32_t>(val - ts_recent_) >= 0 && Seq(seg.seq) <= last_ack_sent_) ts_recent_ = val;
 }
 
-void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::Instant now) {
+void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::Instant now, std::uint8_t ip_ecn) {
   ++info_.segs_in;
   if (!payload.empty()) {
     ++info_.data_segs_in;
@@ -253,6 +255,7 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
   // fifth: "if the ACK bit is off, drop the segment and return".
   if (!(seg.flags & flag::ack)) return;
   if (ts_ok_) update_timestamps(seg, len);
+  ecn_on_receive(seg, payload.size(), ip_ecn);  // RFC 3168 6.1.3: CWR and CE
   if (state_ == State::syn_received) {
     // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state ... If the
     // segment acknowledgment is not acceptable, form a reset segment
@@ -340,8 +343,10 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     retrans_stamp_.reset();
     rtt_.reset_backoff();
     // Congestion control (RFC 5681 3.1): no growth during fast recovery, where
-    // PRR decides what is sent (connection_recovery.cc).
-    if (in_recovery_) {
+    // PRR decides what is sent (connection_recovery.cc), nor while a reduction
+    // for an ECN-Echo holds (RFC 3168 6.1.2; Linux's CWR state).
+    const bool ecn_reduced = ecn_on_ack(seg, now);
+    if (in_recovery_ || ecn_reduced) {
     } else {
       // Slow start or congestion avoidance: the algorithm's growth.
       AckEvent ev;
@@ -365,6 +370,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     ++dup_acks_;
     dupack = true;
   }
+  if (ack == prior_una && synchronized()) (void)ecn_on_ack(seg, now);  // an ECE on an ACK of nothing new
   if (synchronized()) recovery_on_ack(seg, prior_una, dupack, now);
   // RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
   // updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),

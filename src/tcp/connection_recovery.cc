@@ -210,8 +210,17 @@ void Connection::enter_fast_recovery(base::Instant now) {
   undo_retrans_ = 0;
   undo_any_retrans_ = false;
   retrans_tsval_.reset();
-  // The algorithm's multiplicative decrease (it keeps the prior window for undo).
-  cc_->on_loss(flight_size(), now);
+  // The algorithm's multiplicative decrease (it keeps the prior window for undo),
+  // unless an ECN-Echo has reduced it within this window: RFC 3168 6.1.2, "the
+  // TCP sender SHOULD NOT decrease the slow-start threshold ... if it has been
+  // decreased within the last round trip time" (Linux tcp_enter_recovery from CWR).
+  if (cwr_high_ && snd_una_ < *cwr_high_) undo_marker_.reset();
+  else cc_->on_loss(flight_size(), now);
+  cwr_high_.reset();
+  // RFC 3168 6.1.2: after a reduction "for any reason ... the TCP sender sets the
+  // CWR flag in the TCP header of the first new data packet sent" (Linux
+  // tcp_init_cwnd_reduction queues it).
+  if (ecn_ok_) ecn_queue_cwr_ = true;
   prr_.start(flight_size(), ssthresh());
   tlp_deadline_.reset();
   tlp_end_.reset();
@@ -238,6 +247,8 @@ void Connection::enter_loss_recovery(base::Instant now) {
     }
     retrans_tsval_.reset();
     cc_->on_rto(flight_size(), now);  // ssthresh down, cwnd = 1 SMSS (RFC 5681 eq. 4)
+    if (ecn_ok_) ecn_queue_cwr_ = true;  // RFC 3168 6.1.2, as for fast retransmit
+    cwr_high_.reset();
   } else {
     cc_->set_cwnd(smss());  // the loss window again; ssthresh held
   }

@@ -17,6 +17,16 @@ inline constexpr std::uint8_t tcp = 6;
 inline constexpr std::uint8_t udp = 17;
 }  // namespace ip_proto
 
+/// The ECN field, the two low bits of the TOS byte (RFC 3168 5): Not-ECT, ECT(1),
+/// ECT(0) and CE (Congestion Experienced).
+namespace ip_ecn {
+inline constexpr std::uint8_t not_ect = 0;
+inline constexpr std::uint8_t ect1 = 1;
+inline constexpr std::uint8_t ect0 = 2;
+inline constexpr std::uint8_t ce = 3;
+inline constexpr std::uint8_t mask = 3;
+}  // namespace ip_ecn
+
 class Ipv4View {
  public:
   static constexpr std::size_t kMinHeaderLen = 20;
@@ -28,6 +38,8 @@ class Ipv4View {
   std::uint8_t version() const { return bytes_[0] >> 4; }
   std::size_t header_len() const { return std::size_t{bytes_[0] & 0x0fu} * 4; }
   std::uint8_t tos() const { return bytes_[1]; }
+  /// The ECN codepoint (RFC 3168 5): ip_ecn::not_ect, ect1, ect0 or ce.
+  std::uint8_t ecn() const { return bytes_[1] & ip_ecn::mask; }
   std::uint16_t total_len() const { return base::load_be16(bytes_, 2); }
   std::uint16_t ident() const { return base::load_be16(bytes_, 4); }
   bool dont_fragment() const { return (bytes_[6] & 0x40) != 0; }

@@ -69,6 +69,21 @@ TEST_F(Rendered, SsInfoExtendedMemoryProcesses) {
             "TIME-WAIT 0      0         198.18.0.2:80     198.18.0.1:59963 ino:0\n");
 }
 
+TEST_F(Rendered, SsInfoShowsEcnAfterSackAsSs) {
+  // ss prints "ecn" (TCPI_OPT_ECN) and "ecnseen" (TCPI_OPT_ECN_SEEN) after "sack".
+  for (auto& s : snap.sockets)
+    if (s.tcp && s.tcp_state == tcp::State::established) s.tcp->ecn = s.tcp->ecn_seen = true;
+  const std::string out = ss({.tcp = true, .numeric = true, .extended = true, .info = true});
+  EXPECT_NE(out.find(" ts sack ecn ecnseen cubic wscale:7,7 "), std::string::npos) << out;
+  // And the JSON round trip keeps them.
+  auto back = from_json(to_json(snap));
+  ASSERT_TRUE(back.ok());
+  bool found = false;
+  for (const auto& s : back->sockets)
+    if (s.tcp && s.tcp_state == tcp::State::established) found = s.tcp->ecn && s.tcp->ecn_seen;
+  EXPECT_TRUE(found);
+}
+
 TEST_F(Rendered, SsInfoWithoutExtendedHasNoOptions) {
   const std::string out = ss({.tcp = true, .numeric = true, .info = true});
   EXPECT_NE(out.find("\n\t cubic wscale:7,7 rto:200 "), std::string::npos) << out;

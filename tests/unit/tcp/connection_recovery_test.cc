@@ -62,7 +62,7 @@ class Harness {
   std::vector<Sent> take() {
     std::vector<Sent> out;
     for (const auto& p : conn_.outbox()) {
-      auto v = wire::TcpView::parse(p.data());
+      auto v = wire::TcpView::parse(p.packet.data());
       if (v && !v->payload().empty()) out.push_back({v->seq(), v->payload().size()});
     }
     conn_.outbox().clear();

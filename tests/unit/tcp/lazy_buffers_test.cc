@@ -62,7 +62,7 @@ class Harness {
   std::uint16_t last_window() {
     std::uint16_t w = 0;
     for (const auto& p : conn_.outbox())
-      if (auto v = wire::TcpView::parse(p.data())) w = v->window();
+      if (auto v = wire::TcpView::parse(p.packet.data())) w = v->window();
     conn_.outbox().clear();
     return w;
   }
