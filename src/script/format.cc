@@ -39,8 +39,19 @@ std::string format_options(const std::vector<TcpOption>& opts) {
   return s;
 }
 
+std::string format_ecn(IpEcn e) {
+  switch (e) {
+    case IpEcn::noecn: return "[noecn]";
+    case IpEcn::ect0: return "[ect0]";
+    case IpEcn::ect1: return "[ect1]";
+    case IpEcn::ce: return "[ce]";
+    case IpEcn::ect01: return "[ect01]";
+  }
+  return "";
+}
+
 std::string format_packet(const Packet& p) {
-  std::string s = format_flags(p.flags) + " " + std::to_string(p.seq) + ":" +
+  std::string s = (p.ecn ? format_ecn(*p.ecn) + " " : std::string()) + format_flags(p.flags) + " " + std::to_string(p.seq) + ":" +
                   std::to_string(static_cast<std::uint32_t>(p.seq + p.len)) + "(" + std::to_string(p.len) + ")";
   if (p.ack) s += " ack " + std::to_string(*p.ack);
   if (p.window) s += " win " + std::to_string(*p.window);

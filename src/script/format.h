@@ -15,6 +15,8 @@ namespace ustack::script {
 std::string format_flags(std::uint8_t flags);
 /// `mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7`.
 std::string format_options(const std::vector<TcpOption>& opts);
+/// `[ect0]`: packetdrill's IP ECN annotation.
+std::string format_ecn(IpEcn e);
 /// `S. 0:0(0) ack 1 win 1000 <mss 1460,nop,wscale 7>`.
 std::string format_packet(const Packet& p);
 

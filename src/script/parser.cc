@@ -167,6 +167,19 @@ class Parser {
   Packet packet() {
     Packet p;
     p.inbound = next().text == "<";
+    if (accept("[")) {
+      // packetdrill's IP ECN field: `[noecn]`, `[ect0]`, `[ect1]`, `[ect01]`, `[ce]`.
+      const Token t = next();
+      if (t.kind != Token::Kind::word) fail("expected an ECN codepoint but found '" + describe(t) + "'");
+      if (t.text == "noecn") p.ecn = IpEcn::noecn;
+      else if (t.text == "ect0") p.ecn = IpEcn::ect0;
+      else if (t.text == "ect1") p.ecn = IpEcn::ect1;
+      else if (t.text == "ce") p.ecn = IpEcn::ce;
+      else if (t.text == "ect01") p.ecn = IpEcn::ect01;
+      else fail("unknown ECN codepoint '" + t.text + "' (noecn, ect0, ect1, ect01, ce)");
+      if (p.inbound && p.ecn == IpEcn::ect01) fail("[ect01] matches either ECT codepoint: outbound packets only");
+      expect("]");
+    }
     p.flags = flags();
     const auto start = static_cast<std::uint32_t>(number());
     expect(":");
@@ -348,6 +361,13 @@ void parse_option(Script& s, const Token& t) {
     // As net.ipv4.tcp_congestion_control: the algorithm new sockets start with.
     if (eq == std::string::npos || eq + 1 == text.size()) throw Fail{{t.line, "--congestion_control needs a name"}};
     s.congestion_control = text.substr(eq + 1);
+    return;
+  }
+  if (name == "tcp_ecn") {
+    // As net.ipv4.tcp_ecn: 0 off, 1 request and accept ECN, 2 accept only.
+    if (eq == std::string::npos || text.substr(eq + 1).size() != 1 || text[eq + 1] < '0' || text[eq + 1] > '2')
+      throw Fail{{t.line, "--tcp_ecn takes 0, 1 or 2"}};
+    s.tcp_ecn = text[eq + 1] - '0';
     return;
   }
   s.notes.push_back("ignored option " + text + " at line " + std::to_string(t.line));

@@ -21,6 +21,24 @@ namespace {
 constexpr Micros kForever = std::numeric_limits<Micros>::max() / 2;
 constexpr int kMaxStepsAtOneInstant = 100000;
 
+IpEcn ecn_of(std::uint8_t field) {
+  switch (field & wire::ip_ecn::mask) {
+    case wire::ip_ecn::ect1: return IpEcn::ect1;
+    case wire::ip_ecn::ect0: return IpEcn::ect0;
+    case wire::ip_ecn::ce: return IpEcn::ce;
+    default: return IpEcn::noecn;
+  }
+}
+
+std::uint8_t field_of(IpEcn e) {
+  switch (e) {
+    case IpEcn::ect1: return wire::ip_ecn::ect1;
+    case IpEcn::ect0: return wire::ip_ecn::ect0;
+    case IpEcn::ce: return wire::ip_ecn::ce;
+    default: return wire::ip_ecn::not_ect;
+  }
+}
+
 std::string number_field(std::uint64_t expected, std::uint64_t actual) {
   char buf[128];
   std::snprintf(buf, sizeof buf, "expected: %llu (0x%llx) vs actual: %llu (0x%llx)",
@@ -34,6 +52,7 @@ std::string number_field(std::uint64_t expected, std::uint64_t actual) {
 stack::StackConfig Runner::stack_config(const RunOptions& options, const Script& script) {
   stack::StackConfig c;
   if (script.congestion_control) c.tcp.congestion_control = *script.congestion_control;
+  if (script.tcp_ecn) c.tcp.ecn = *script.tcp_ecn;
   c.tcp.window_shift = static_cast<std::uint8_t>(options.window_shift);
   c.tcp.pacing = options.pacing;
   return c;
@@ -135,6 +154,7 @@ std::string Runner::describe_datagram(base::ByteSpan bytes) const {
     if (!tcp) return prefix + "malformed TCP segment";
     Packet p;
     p.inbound = false;
+    if (ip->ecn() != wire::ip_ecn::not_ect) p.ecn = ecn_of(ip->ecn());  // shown only when set
     p.flags = tcp->flags();
     p.seq = tcp->seq() - local_isn_;
     p.len = static_cast<std::uint32_t>(tcp->payload().size());
@@ -196,6 +216,7 @@ std::vector<base::Byte> Runner::build_inbound(const Packet& p) {
   sum.add(seg);
   base::store_be16(seg, 16, sum.finish());
   wire::Ipv4Repr ip{kRemoteAddr, kLocalAddr, wire::ip_proto::tcp, 64};
+  if (p.ecn) ip.tos = field_of(*p.ecn);
   ip.dont_fragment = true;
   ip.payload_len = static_cast<std::uint16_t>(tcp_len);
   ip.emit(base::MutByteSpan(d).first(kIp));
@@ -226,6 +247,12 @@ std::optional<std::string> Runner::mismatch(const Packet& p, const ScriptTun::Se
   if (syn && !(tcp->flags() & wire::tcp_flag::ack)) local_port_ = tcp->src_port();  // active open
   if (tcp->src_port() != local_port_) return "live packet field tcp_source: " + number_field(local_port_, tcp->src_port());
   if (tcp->dst_port() != remote_port_) return "live packet field tcp_dest: " + number_field(remote_port_, tcp->dst_port());
+  if (p.ecn) {
+    // packetdrill's check of the IP ECN field (`[ect01]`: either ECT codepoint).
+    const IpEcn got = ecn_of(ip->ecn());
+    const bool ok = *p.ecn == IpEcn::ect01 ? (got == IpEcn::ect0 || got == IpEcn::ect1) : got == *p.ecn;
+    if (!ok) return "live packet field ip_ecn: expected: " + format_ecn(*p.ecn) + " vs actual: " + format_ecn(got);
+  }
   if (tcp->flags() != p.flags)
     return "live packet field tcp_flags: expected: " + format_flags(p.flags) + " vs actual: " + format_flags(tcp->flags());
   if (tcp->seq() - local_isn_ != p.seq) return "live packet field tcp_seq: " + number_field(p.seq, tcp->seq() - local_isn_);

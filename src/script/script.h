@@ -51,10 +51,17 @@ struct TcpOption {
   bool operator==(const TcpOption&) const = default;
 };
 
+/// The IP ECN field a packet line names, packetdrill's `[noecn]`, `[ect0]`,
+/// `[ect1]`, `[ce]`, and `[ect01]` (either ECT codepoint, outbound only).
+enum class IpEcn { noecn, ect1, ect0, ce, ect01 };
+
 /// `< S. 0:0(0) ack 1 win 1000 <mss 1460,nop,wscale 7>`; numbers are relative
 /// (see docs/script.md).
 struct Packet {
   bool inbound = true;
+  /// `> [ect0] . 1:1001(1000)`: absent, an inbound segment is Not-ECT and an
+  /// outbound one's ECN field is not checked.
+  std::optional<IpEcn> ecn;
   std::uint8_t flags = 0;
   std::uint32_t seq = 0;
   std::uint32_t len = 0;
@@ -75,6 +82,7 @@ struct Script {
   std::vector<Event> events;
   std::optional<Micros> tolerance_usecs;  // an option line `--tolerance_usecs=N`
   std::optional<std::string> congestion_control;  // `--congestion_control=NAME` (cubic, reno)
+  std::optional<int> tcp_ecn;             // `--tcp_ecn=N`, as net.ipv4.tcp_ecn (0, 1, 2)
   std::vector<std::string> notes;         // what was ignored ("ignored shell command at line N")
 };
 

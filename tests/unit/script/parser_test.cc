@@ -73,6 +73,28 @@ TEST(ScriptParser, PacketFlagsNumbersAndOptions) {
             wire::tcp_flag::syn | wire::tcp_flag::ece | wire::tcp_flag::cwr);
 }
 
+TEST(ScriptParser, EcnCodepointsAndFlags) {
+  // packetdrill's IP ECN annotation before the flags, and E (ECE) / W (CWR).
+  const Script s = ok("0 < [ce] . 1:1001(1000) ack 1\n+0 > [ect0] .W 1:1001(1000) ack 1\n"
+                      "+0 > [ect01] SEW 0:0(0)\n+0 < [noecn] S.E 0:0(0) ack 1\n+0 < [ect1] . 1:1(0)\n"
+                      "+0 > . 1:1(0)\n--tcp_ecn=1\n");
+  ASSERT_EQ(s.events.size(), 6u);
+  auto pkt = [&](std::size_t i) { return std::get<Packet>(s.events[i].what); };
+  EXPECT_EQ(pkt(0).ecn, IpEcn::ce);
+  EXPECT_EQ(pkt(1).ecn, IpEcn::ect0);
+  EXPECT_EQ(pkt(1).flags, wire::tcp_flag::ack | wire::tcp_flag::cwr);
+  EXPECT_EQ(pkt(2).ecn, IpEcn::ect01);
+  EXPECT_EQ(pkt(2).flags, wire::tcp_flag::syn | wire::tcp_flag::ece | wire::tcp_flag::cwr);
+  EXPECT_EQ(pkt(3).ecn, IpEcn::noecn);
+  EXPECT_EQ(pkt(4).ecn, IpEcn::ect1);
+  EXPECT_FALSE(pkt(5).ecn.has_value());  // not written: not checked
+  EXPECT_EQ(s.tcp_ecn, 1);
+  EXPECT_EQ(format_packet(pkt(1)), "[ect0] .W 1:1001(1000) ack 1");
+  EXPECT_NE(bad("0 < [ect2] . 1:1(0)\n").message.find("unknown ECN codepoint"), std::string::npos);
+  EXPECT_NE(bad("0 < [ect01] . 1:1(0)\n").message.find("outbound packets only"), std::string::npos);
+  EXPECT_NE(bad("--tcp_ecn=3\n").message.find("--tcp_ecn takes"), std::string::npos);
+}
+
 TEST(ScriptParser, SystemCalls) {
   const Script s = ok(
       "0 socket(..., SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_TCP) = 3\n"
