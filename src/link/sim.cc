@@ -45,11 +45,42 @@ base::Duration SimChannel::serialization_time(std::size_t bytes) const {
   return base::Duration{static_cast<std::int64_t>((bits_ns + params_.rate_bps - 1) / params_.rate_bps)};
 }
 
-std::optional<base::Instant> SimChannel::offer(base::Instant now, std::size_t bytes) {
+namespace {
+/// Marks an ECT IPv4 packet in an Ethernet frame CE (RFC 3168 5) and fixes the
+/// header checksum (RFC 1624 incremental update); false when the frame is not
+/// an ECN-capable IPv4 packet.
+bool mark_ce(base::MutByteSpan frame) {
+  constexpr std::size_t ip = kEthHeaderLen;
+  if (frame.size() < ip + 20 || frame[12] != 0x08 || frame[13] != 0x00 || (frame[ip] >> 4) != 4) return false;
+  const std::uint8_t tos = frame[ip + 1];
+  if ((tos & 3) == 0) return false;  // Not-ECT
+  if ((tos & 3) == 3) return true;   // already CE
+  const std::uint16_t old_word = base::load_be16(frame, ip);
+  frame[ip + 1] = static_cast<base::Byte>(tos | 3);
+  const std::uint16_t new_word = base::load_be16(frame, ip);
+  // RFC 1624 eq. 3: HC' = ~(~HC + ~m + m').
+  std::uint32_t sum = static_cast<std::uint16_t>(~base::load_be16(frame, ip + 10));
+  sum += static_cast<std::uint16_t>(~old_word);
+  sum += new_word;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  base::store_be16(frame, ip + 10, static_cast<std::uint16_t>(~sum));
+  return true;
+}
+}  // namespace
+
+std::optional<base::Instant> SimChannel::offer(base::Instant now, base::MutByteSpan frame) {
+  const std::size_t bytes = frame.size();
   while (!finish_times_.empty() && finish_times_.front() <= now) finish_times_.pop_front();
   if (params_.queue_limit != 0 && finish_times_.size() >= params_.queue_limit) {
     ++stats_.queue_drops;
     return std::nullopt;
+  }
+  if (params_.ecn_mark_threshold != 0 && finish_times_.size() >= params_.ecn_mark_threshold) {
+    if (!mark_ce(frame)) {
+      ++stats_.queue_drops;
+      return std::nullopt;
+    }
+    ++stats_.ce_marks;
   }
   const base::Instant finish = std::max(now, busy_until_) + serialization_time(bytes);
   busy_until_ = finish;
@@ -87,14 +118,14 @@ bool SimPort::transmit(base::Instant now, base::ByteSpan frame) {
     ++stats_.tx_dropped;
     return false;
   }
-  const std::optional<base::Instant> arrival = out_->offer(now, frame.size());
+  std::vector<base::Byte> bytes(frame.begin(), frame.end());
+  const std::optional<base::Instant> arrival = out_->offer(now, bytes);
   if (!arrival) {
     ++stats_.tx_dropped;
     return false;
   }
   ++stats_.tx_frames;
   stats_.tx_bytes += frame.size();
-  std::vector<base::Byte> bytes(frame.begin(), frame.end());
   if (peer_ != nullptr) {
     peer_->deliver(*arrival, std::move(bytes));
   } else {
@@ -129,7 +160,7 @@ void SimSwitch::forward(base::Instant at, std::size_t ingress, std::vector<base:
   if (!src.is_multicast()) table_[src] = ingress;
 
   auto send = [&](std::size_t port, std::vector<base::Byte> bytes) {
-    if (auto due = egress_[port].channel->offer(at, bytes.size())) {
+    if (auto due = egress_[port].channel->offer(at, bytes)) {
       egress_[port].port->deliver(*due, std::move(bytes));
     }
   };

@@ -26,20 +26,27 @@ struct LinkParams {
   base::Duration delay{0};         // one-way propagation delay
   std::uint64_t rate_bps = 0;      // 0 = unlimited (no serialization delay)
   std::size_t queue_limit = 1000;  // frames waiting or in serialization; 0 = unlimited
+  /// Active queue management with ECN (RFC 3168 5, as a router running RED in
+  /// step form, or DCTCP's K): a frame arriving while this many frames or more
+  /// are queued is marked CE when it is an ECN-capable (ECT) IPv4 packet and
+  /// dropped otherwise ("instead of dropping"). 0: off, tail drop only.
+  std::size_t ecn_mark_threshold = 0;
 };
 
 struct ChannelStats {
   std::uint64_t frames = 0, bytes = 0;  // accepted into the channel
-  std::uint64_t queue_drops = 0;        // tail drops at the queue limit
+  std::uint64_t queue_drops = 0;        // tail drops at the queue limit, and Not-ECT drops at the marking threshold
+  std::uint64_t ce_marks = 0;           // ECT packets marked CE at the marking threshold
 };
 
 /// One direction of a link: a transmit queue, a serializer and a propagation delay.
 class SimChannel {
  public:
   explicit SimChannel(LinkParams p) : params_(p) {}
-  /// Accepts a frame offered at `now`; returns when it arrives at the far end,
-  /// or nullopt when the queue is full (counted).
-  std::optional<base::Instant> offer(base::Instant now, std::size_t bytes);
+  /// Accepts an Ethernet frame offered at `now`; returns when it arrives at the
+  /// far end, or nullopt when the queue is full (counted). Above the ECN marking
+  /// threshold an ECT IPv4 packet's ECN field becomes CE, in `frame`.
+  std::optional<base::Instant> offer(base::Instant now, base::MutByteSpan frame);
   base::Duration serialization_time(std::size_t bytes) const;
   const LinkParams& params() const { return params_; }
   const ChannelStats& stats() const { return stats_; }

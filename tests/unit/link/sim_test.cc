@@ -99,6 +99,43 @@ TEST_F(SimLinkTest, QueueLimitTailDrops) {
   EXPECT_FALSE(recv_id(b_, at_ms(10)));
 }
 
+TEST_F(SimLinkTest, EcnMarkingAboveThreshold) {
+  // RFC 3168 5: above the threshold an ECT packet is marked CE (its header
+  // checksum kept valid) and a Not-ECT one is dropped; below it both pass.
+  LinkParams p{.delay = 1ms, .rate_bps = 1'000'000, .queue_limit = 10};
+  p.ecn_mark_threshold = 2;
+  ASSERT_TRUE(net_.connect(a_, b_, p).ok());
+  const base::Ipv4Addr src(198, 18, 0, 1), dst(198, 18, 0, 2);
+  auto frame = [&](std::uint8_t ecn) {
+    Bytes ip = testing::ipv4_packet(src, dst, 17, Bytes(100, 0));
+    // Set the ECN bits and recompute the header checksum.
+    ip[1] = ecn;
+    ip[10] = ip[11] = 0;
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < 20; i += 2) sum += base::load_be16(ip, i);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    base::store_be16(ip, 10, static_cast<std::uint16_t>(~sum));
+    return testing::ethernet(mac(2), mac(1), 0x0800, ip);
+  };
+  ASSERT_TRUE(a_.transmit(at_ms(0), frame(2)));   // queue 0: passes unmarked
+  ASSERT_TRUE(a_.transmit(at_ms(0), frame(0)));   // queue 1: passes
+  ASSERT_TRUE(a_.transmit(at_ms(0), frame(2)));   // queue 2: ECT(0) marked CE
+  ASSERT_TRUE(a_.transmit(at_ms(0), frame(1)));   // ECT(1) marked CE
+  EXPECT_FALSE(a_.transmit(at_ms(0), frame(0)));  // Not-ECT dropped
+  EXPECT_EQ(a_.out_channel()->stats().ce_marks, 2u);
+  EXPECT_EQ(a_.out_channel()->stats().queue_drops, 1u);
+  std::vector<std::uint8_t> tos;
+  while (auto n = b_.receive(at_ms(100), buf_)) {
+    const base::ByteSpan ip = base::ByteSpan(buf_).subspan(14, 20);
+    tos.push_back(ip[1]);
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < 20; i += 2) sum += base::load_be16(ip, i);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    EXPECT_EQ(sum, 0xffffu) << "header checksum after marking";
+  }
+  EXPECT_EQ(tos, (std::vector<std::uint8_t>{2, 0, 3, 3}));
+}
+
 TEST_F(SimLinkTest, UnlimitedRateNeverQueues) {
   ASSERT_TRUE(net_.connect(a_, b_, LinkParams{.queue_limit = 1}).ok());
   for (std::uint32_t i = 0; i < 100; ++i) ASSERT_TRUE(a_.transmit(at_ms(0), numbered_frame(i)));
