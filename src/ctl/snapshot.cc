@@ -5,6 +5,10 @@
 
 #include <sys/socket.h>
 
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "ctl/json.h"
@@ -58,6 +62,29 @@ struct BadValue {
   std::string what;
 };
 
+/// A number read as T. nlohmann's get<T>() converts any number with a
+/// static_cast: a float out of T's range is undefined behaviour (found by
+/// tests/fuzz/fuzz_ctl.cc: "version": 1.1e55), a wider integer silently wraps
+/// (a port of 65616 read as 80). Only an integer within T's range reads here.
+template <class T>
+T value_as(const Json& v, std::string_view name) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (v.is_number_unsigned()) {
+      if (const auto u = v.get<std::uint64_t>(); std::in_range<T>(u)) return static_cast<T>(u);
+    } else if (v.is_number_integer()) {
+      if (const auto i = v.get<std::int64_t>(); std::in_range<T>(i)) return static_cast<T>(i);
+    }
+    throw BadValue{"'" + std::string(name) + "': not an integer within range: " + v.dump()};
+  } else {
+    return v.get<T>();
+  }
+}
+
+template <class T>
+T read_field(const Json& j, const char* name) {
+  return value_as<T>(j.at(name), name);
+}
+
 template <class E, std::size_t N>
 E value_of(const std::pair<E, const char*> (&table)[N], const Json& j, const char* field) {
   const auto text = j.at(field).get<std::string>();
@@ -79,7 +106,7 @@ base::Ipv4Addr addr_of(const Json& j, const char* field) {
 }
 
 base::Endpoint endpoint_of(const Json& j) {
-  return {addr_of(j, "addr"), j.at("port").get<std::uint16_t>()};
+  return {addr_of(j, "addr"), read_field<std::uint16_t>(j, "port")};
 }
 
 base::MacAddr mac_of(const Json& j, const char* field) {
@@ -115,7 +142,7 @@ base::Ipv4Cidr cidr_of(const Json& j, const char* field) {
   X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes) X(rx_dropped) X(tx_dropped)
 
 #define USTACK_PUT(f) j[#f] = v.f;
-#define USTACK_GET(f) v.f = j.at(#f).get<decltype(v.f)>();
+#define USTACK_GET(f) v.f = read_field<decltype(v.f)>(j, #f);
 
 Json tcp_json(const tcp::Snapshot& v) {
   Json j;
@@ -139,7 +166,7 @@ tcp::Snapshot tcp_of(const Json& j) {
   USTACK_TCP_SNAPSHOT_FIELDS(USTACK_GET)
   const Json& info = j.at("info");
   tcp::Info& w = v.info;
-#define USTACK_GET_INFO(f) w.f = info.at(#f).get<decltype(w.f)>();
+#define USTACK_GET_INFO(f) w.f = read_field<decltype(w.f)>(info, #f);
   USTACK_TCP_INFO_FIELDS(USTACK_GET_INFO)
 #undef USTACK_GET_INFO
   return v;
@@ -223,18 +250,18 @@ namespace {
 
 stack::SocketInfo socket_of(const Json& j) {
   stack::SocketInfo s;
-  s.id = j.at("id").get<stack::SocketId>();
+  s.id = read_field<stack::SocketId>(j, "id");
   s.type = value_of(kTypeNames, j, "type");
-  s.protocol = j.at("protocol").get<int>();
-  s.listening = j.at("listening").get<bool>();
+  s.protocol = read_field<int>(j, "protocol");
+  s.listening = read_field<bool>(j, "listening");
   if (!j.at("state").is_null()) s.tcp_state = value_of(kStateNames, j, "state");
   s.local = endpoint_of(j.at("local"));
   if (!j.at("peer").is_null()) s.peer = endpoint_of(j.at("peer"));
-  s.recv_q = j.at("recv_q").get<std::size_t>();
-  s.send_q = j.at("send_q").get<std::size_t>();
-  s.rcvbuf = j.at("rcvbuf").get<std::size_t>();
-  if (const auto d = j.find("drops"); d != j.end()) s.drops = d->get<std::uint64_t>();  // added in version 1
-  s.sndbuf = j.at("sndbuf").get<std::size_t>();
+  s.recv_q = read_field<std::size_t>(j, "recv_q");
+  s.send_q = read_field<std::size_t>(j, "send_q");
+  s.rcvbuf = read_field<std::size_t>(j, "rcvbuf");
+  if (const auto d = j.find("drops"); d != j.end()) s.drops = value_as<std::uint64_t>(*d, "drops");  // added in version 1
+  s.sndbuf = read_field<std::size_t>(j, "sndbuf");
   if (!j.at("tcp").is_null()) s.tcp = tcp_of(j.at("tcp"));
   return s;
 }
@@ -244,7 +271,7 @@ ip::ArpEntryInfo neighbour_of(const Json& j) {
   n.ip = addr_of(j, "ip");
   if (!j.at("mac").is_null()) n.mac = mac_of(j, "mac");
   n.state = value_of(kArpStateNames, j, "state");
-  n.expires = instant_of(j.at("expires_ns").get<std::int64_t>());
+  n.expires = instant_of(read_field<std::int64_t>(j, "expires_ns"));
   return n;
 }
 
@@ -252,8 +279,8 @@ ip::Route route_of(const Json& j) {
   ip::Route r;
   r.dest = cidr_of(j, "dest");
   if (!j.at("gateway").is_null()) r.gateway = addr_of(j, "gateway");
-  r.iface = j.at("iface").get<ip::InterfaceId>();
-  r.metric = j.at("metric").get<std::uint32_t>();
+  r.iface = read_field<ip::InterfaceId>(j, "iface");
+  r.metric = read_field<std::uint32_t>(j, "metric");
   const auto kind = j.at("kind").get<std::string>();
   if (kind == "connected") r.kind = ip::Route::Kind::connected;
   else if (kind == "static") r.kind = ip::Route::Kind::static_route;
@@ -263,17 +290,17 @@ ip::Route route_of(const Json& j) {
 
 stack::InterfaceInfo interface_of(const Json& j) {
   stack::InterfaceInfo i{};
-  i.id = j.at("id").get<ip::InterfaceId>();
+  i.id = read_field<ip::InterfaceId>(j, "id");
   i.name = j.at("name").get<std::string>();
   i.mac = mac_of(j, "mac");
   i.addr = cidr_of(j, "addr");
-  i.mtu = j.at("mtu").get<std::size_t>();
-  i.loopback = j.at("loopback").get<bool>();
+  i.mtu = read_field<std::size_t>(j, "mtu");
+  i.loopback = read_field<bool>(j, "loopback");
   link::DeviceStats& v = i.device_stats;
   const Json& stats = j.at("stats");
   {
     const Json& jj = stats;
-#define USTACK_GET_STAT(f) v.f = jj.at(#f).get<decltype(v.f)>();
+#define USTACK_GET_STAT(f) v.f = read_field<decltype(v.f)>(jj, #f);
     USTACK_DEVICE_STATS_FIELDS(USTACK_GET_STAT)
 #undef USTACK_GET_STAT
   }
@@ -305,23 +332,23 @@ base::Result<Snapshot, std::string> from_json(std::string_view text) {
   if (!j.is_object()) return std::string("not a JSON object");
   try {
     Snapshot s;
-    s.version = j.at("version").get<int>();
+    s.version = read_field<int>(j, "version");
     if (s.version != kProtocolVersion)
       return "version " + std::to_string(s.version) + ", this ustack reads version " +
              std::to_string(kProtocolVersion);
     s.program = j.at("program").get<std::string>();
-    s.pid = j.at("pid").get<int>();
-    s.now = instant_of(j.at("now_ns").get<std::int64_t>());
+    s.pid = read_field<int>(j, "pid");
+    s.now = instant_of(read_field<std::int64_t>(j, "now_ns"));
     s.sockets = each_of(j, "sockets", socket_of);
     const Json& counters = j.at("counters");
     if (!counters.is_object()) return std::string("'counters': not an object");
-    for (const auto& [name, value] : counters.items()) s.counters.emplace_back(name, value.get<std::uint64_t>());
+    for (const auto& [name, value] : counters.items()) s.counters.emplace_back(name, value_as<std::uint64_t>(value, name));
     s.neighbours = each_of(j, "neighbours", neighbour_of);
     s.routes = each_of(j, "routes", route_of);
     s.interfaces = each_of(j, "interfaces", interface_of);
     if (const auto r = j.find("reassembly"); r != j.end()) {  // added in version 1: older writers lack it
-      s.frag_datagrams = r->at("datagrams").get<std::uint64_t>();
-      s.frag_bytes = r->at("bytes").get<std::uint64_t>();
+      s.frag_datagrams = read_field<std::uint64_t>(*r, "datagrams");
+      s.frag_bytes = read_field<std::uint64_t>(*r, "bytes");
     }
     return s;
   } catch (BadValue& e) {

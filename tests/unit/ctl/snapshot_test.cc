@@ -100,5 +100,31 @@ TEST(SnapshotJson, RefusesWhatIsNotASnapshot) {
   EXPECT_NE(bad_state.error().find("bogus"), std::string::npos) << bad_state.error();
 }
 
+TEST(SnapshotJson, RefusesNumbersOutsideTheirFieldsRange) {
+  // nlohmann's get<int>() of 1.1e55 is undefined behaviour, and get<uint16_t>()
+  // of 65616 wraps to 80: found by tests/fuzz/fuzz_ctl.cc (the input is in
+  // tests/fuzz/regressions/ctl/). A number must be an integer within its field's range.
+  auto huge = from_json(R"({"version":1.1e55})");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().find("'version'"), std::string::npos) << huge.error();
+  test::CtlWorld w;
+  const std::string text = to_json(take_snapshot(*w.b, "server", 1));
+  auto with = [&](std::string_view from, std::string_view to) {
+    std::string t = text;
+    const auto at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) t.replace(at, from.size(), to);
+    return from_json(t);
+  };
+  ASSERT_TRUE(with("\"pid\":1,", "\"pid\":1,").ok());
+  auto port = with("\"port\":80}", "\"port\":65616}");
+  ASSERT_FALSE(port.ok());
+  EXPECT_NE(port.error().find("'port'"), std::string::npos) << port.error();
+  EXPECT_FALSE(with("\"pid\":1,", "\"pid\":-1e300,").ok());
+  EXPECT_FALSE(with("\"pid\":1,", "\"pid\":1.5,").ok());
+  EXPECT_FALSE(with("\"pid\":1,", "\"pid\":4294967296,").ok());
+  EXPECT_FALSE(with("\"mtu\":", "\"mtu\":-").ok());
+}
+
 }  // namespace
 }  // namespace ustack::ctl
