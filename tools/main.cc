@@ -33,6 +33,11 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "2 accept it when the peer asks (default)")
       ->check(CLI::Range(0, 2))
       ->group("TCP");
+  cmd.add_option("--max-tcp-connections", o.tcp_max_connections,
+                 "The most TCP connections held at once, TIME-WAIT included (default 65536); beyond it SYNs are "
+                 "dropped and counted (DropTcpConnLimit) and connect() fails with ENOBUFS")
+      ->check(CLI::PositiveNumber)
+      ->group("Hardening");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

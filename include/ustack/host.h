@@ -35,6 +35,7 @@ struct HostOptions {
   // Hardening (docs/hardening.md).
   int tcp_syncookies = 1;   // as Linux net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue is full, 2 always
   int ecn = -1;             // ECN as net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept; -1: 2
+  std::size_t tcp_max_connections = 65536;  // TCBs at once; SYNs beyond are dropped, connect() gets ENOBUFS
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

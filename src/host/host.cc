@@ -166,6 +166,8 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   if (o.tcp_syncookies < 0 || o.tcp_syncookies > 2) return std::string("bad --syncookies (want 0, 1 or 2)");
   cfg.tcp_syncookies = o.tcp_syncookies;
   if (o.ecn >= 0) cfg.tcp.ecn = o.ecn;
+  if (o.tcp_max_connections == 0) return std::string("bad --max-tcp-connections (want at least 1)");
+  cfg.tcp_max_connections = o.tcp_max_connections;
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

@@ -25,7 +25,7 @@ namespace ustack::stack {
   X(DropArpUnsupported) X(DropArpNotForUs) X(DropArpBogusSender) X(DropArpUnresolved) X(DropArpQueueOverflow)      \
   X(DropIpMartianSource) X(DropIpMartianDest) X(DropIpNotForHost) X(DropIpBadOptions)      \
   X(DropIcmpMalformed) X(DropIcmpUnhandledType) X(DropIcmpBroadcastEcho)                   \
-  X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx)                 \
+  X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx) X(DropTcpConnLimit)                 \
   X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets)              \
   X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts)                 \
   X(TcpTimeWaitReused)                                                                    \

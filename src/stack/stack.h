@@ -63,6 +63,11 @@ struct StackConfig {
   /// SYN cookies (docs/hardening.md), as Linux net.ipv4.tcp_syncookies: 0 never,
   /// 1 when a listener's SYN queue is full (the default, as Linux), 2 always.
   int tcp_syncookies = 1;
+  /// The most TCP connections (every TCB: embryos in SYN-RECEIVED, established,
+  /// closing, TIME-WAIT) the stack holds at once (docs/hardening.md). At the cap
+  /// a SYN or a cookie's ACK is dropped and counted (DropTcpConnLimit), and
+  /// connect() fails with ENOBUFS.
+  std::size_t tcp_max_connections = 65536;
   /// When set, every TCP connection is sampled after each event and a CSV row
   /// written when it changed (docs/trace.md). Shared: it may outlive the stack.
   std::shared_ptr<tcp::TraceRecorder> tcp_trace;
@@ -311,6 +316,8 @@ class Stack {
   void tcp_poll_timers();
   std::optional<base::Instant> tcp_next_deadline() const;
   TcpSocket* tcp_listener_for(base::Ipv4Addr local, std::uint16_t port);
+  /// At StackConfig::tcp_max_connections.
+  bool tcp_at_connection_limit() const { return tcp_demux_.size() >= config_.tcp_max_connections; }
   // tcp_listen.cc: a listener's SYN queue, SYN cookies, the accept queue.
   /// A SYN (no ACK, no RST) for listener `l`.
   void tcp_listen_syn(TcpSocket& l, const wire::Ipv4View& ip, const wire::TcpRepr& syn);

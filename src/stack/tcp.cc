@@ -394,6 +394,7 @@ Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& pe
     }
   }
   if (peer.addr.v4().is_broadcast() || peer.addr.v4().is_multicast()) return Errc::net_unreachable;
+  if (tcp_at_connection_limit()) return Errc::no_buffers;  // the connection cap (docs/hardening.md)
   auto r = route(peer.addr.v4(), s.local.addr.v4());
   if (!r) {
     ++counters_.IpOutNoRoutes;

@@ -77,6 +77,15 @@ void Stack::tcp_listen_syn(TcpSocket& l, const wire::Ipv4View& ip, const wire::T
     ++counters_.TcpExtListenDrops;
     return;
   }
+  // The global connection cap (docs/hardening.md): the SYN is dropped as Linux
+  // drops one it cannot allocate a request socket for ("req =
+  // inet_reqsk_alloc(...); if (!req) goto drop;" -> tcp_listendrop()); the peer's
+  // SYN retransmission tries again. A cookie would only defer the refusal to its ACK.
+  if (tcp_at_connection_limit()) {
+    ++counters_.DropTcpConnLimit;
+    ++counters_.TcpExtListenDrops;
+    return;
+  }
   auto r = route(ip.src(), ip.dst());
   if (!r) return;
   if (want_cookie) {
@@ -187,6 +196,13 @@ bool Stack::tcp_cookie_ack(TcpSocket& l, const wire::Ipv4View& ip, const wire::T
   // tcp_listendrop(sk);": the ACK is dropped; the peer's retransmission may succeed.
   if (static_cast<int>(l.accept_queue.size()) > l.backlog) {
     ++counters_.TcpExtListenOverflows;
+    ++counters_.TcpExtListenDrops;
+    return true;
+  }
+  // At the connection cap the child cannot be made: Linux's "exit_nonewsk" when
+  // syn_recv_sock() gets no socket, counted in ListenDrops. Dropped without a reset.
+  if (tcp_at_connection_limit()) {
+    ++counters_.DropTcpConnLimit;
     ++counters_.TcpExtListenDrops;
     return true;
   }
