@@ -38,6 +38,15 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "dropped and counted (DropTcpConnLimit) and connect() fails with ENOBUFS")
       ->check(CLI::PositiveNumber)
       ->group("Hardening");
+  cmd.add_option("--icmp-ratelimit", o.icmp_ratelimit_ms,
+                 "ICMP errors to one host: at most one per this many milliseconds, in bursts of 6, as Linux's "
+                 "icmp_ratelimit (default 1000; 0 off); counted in IcmpOutRateLimitHost")
+      ->group("Hardening");
+  cmd.add_option("--rst-ratelimit", o.tcp_rst_per_sec,
+                 "Resets for segments of no connection, per destination per second and burst (default 100; 0 off); "
+                 "counted in DropTcpRstRateLimit")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Hardening");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

@@ -36,6 +36,8 @@ struct HostOptions {
   int tcp_syncookies = 1;   // as Linux net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue is full, 2 always
   int ecn = -1;             // ECN as net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept; -1: 2
   std::size_t tcp_max_connections = 65536;  // TCBs at once; SYNs beyond are dropped, connect() gets ENOBUFS
+  unsigned icmp_ratelimit_ms = 1000;  // ICMP errors to one host: one per this many ms, bursts of 6 (Linux icmp_ratelimit); 0 off
+  double tcp_rst_per_sec = 100;       // resets for segments of no connection, per destination per second; 0 off
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

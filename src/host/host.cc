@@ -168,6 +168,9 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   if (o.ecn >= 0) cfg.tcp.ecn = o.ecn;
   if (o.tcp_max_connections == 0) return std::string("bad --max-tcp-connections (want at least 1)");
   cfg.tcp_max_connections = o.tcp_max_connections;
+  cfg.icmp_ratelimit_ms = o.icmp_ratelimit_ms;
+  if (o.tcp_rst_per_sec < 0) return std::string("bad --rst-ratelimit (want 0 or more)");
+  cfg.tcp_rst_per_sec = o.tcp_rst_per_sec;
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

@@ -17,7 +17,7 @@ namespace ustack::stack {
   X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInCsumErrors) X(IcmpInDestUnreachs)                 \
   X(IcmpInTimeExcds) X(IcmpInParmProbs) X(IcmpInEchos) X(IcmpInEchoReps)                  \
   X(IcmpOutMsgs) X(IcmpOutErrors) X(IcmpOutDestUnreachs) X(IcmpOutTimeExcds)              \
-  X(IcmpOutEchos) X(IcmpOutEchoReps) X(IcmpOutRateLimited)                                 \
+  X(IcmpOutEchos) X(IcmpOutEchoReps) X(IcmpOutRateLimited) X(IcmpOutRateLimitHost)                                 \
   X(UdpInDatagrams) X(UdpNoPorts) X(UdpInErrors) X(UdpOutDatagrams) X(UdpRcvbufErrors)    \
   X(UdpInCsumErrors)                                                                      \
   X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)                     \
@@ -25,7 +25,7 @@ namespace ustack::stack {
   X(DropArpUnsupported) X(DropArpNotForUs) X(DropArpBogusSender) X(DropArpUnresolved) X(DropArpQueueOverflow)      \
   X(DropIpMartianSource) X(DropIpMartianDest) X(DropIpNotForHost) X(DropIpBadOptions)      \
   X(DropIcmpMalformed) X(DropIcmpUnhandledType) X(DropIcmpBroadcastEcho)                   \
-  X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx) X(DropTcpConnLimit)                 \
+  X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx) X(DropTcpConnLimit) X(DropTcpRstRateLimit)                 \
   X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets)              \
   X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts)                 \
   X(TcpTimeWaitReused)                                                                    \

@@ -173,14 +173,23 @@ void Stack::send_icmp_error(ByteSpan original, std::uint8_t type, std::uint8_t c
     const ByteSpan p = original.subspan(ihl);
     if (p.empty() || wire::icmp_is_error(p[0])) return;
   }
-  // RFC 1812 4.3.2.8 and RFC 1122 3.2.2: errors are rate-limited.
-  if (!icmp_limiter_.take(now_)) {
-    ++counters_.IcmpOutRateLimited;
-    return;
-  }
   auto r = route(src, is_local_address(dst) ? dst : Ipv4Addr::any());
   if (!r) {
     ++counters_.IpOutNoRoutes;
+    return;
+  }
+  // RFC 1812 4.3.2.8 and RFC 1122 3.2.2: errors are rate-limited, per destination
+  // first and then for the host, in Linux's order since "icmp: change the order of
+  // rate limits" ("In order to avoid side-channels attacks, we need to apply the
+  // per destination check first"). Linux icmpv4_xrlim_allow(): "No rate limit on
+  // loopback". Every error ustack sends is of a type in Linux's default
+  // icmp_ratemask (unreachable, source quench, time exceeded, parameter problem).
+  if (!r->iface->loopback && !icmp_host_limiter_.allow(src, now_)) {
+    ++counters_.IcmpOutRateLimitHost;
+    return;
+  }
+  if (!icmp_limiter_.take(now_)) {
+    ++counters_.IcmpOutRateLimited;
     return;
   }
   // As much of the offending datagram as keeps the error within 576 bytes (RFC 1812 4.3.2.3).

@@ -27,6 +27,12 @@ Stack::Stack(StackConfig config)
       rng_(config_.seed),
       reassembler_(config_.reassembly),
       icmp_limiter_(config_.icmp_errors_per_sec, config_.icmp_error_burst),
+      // Linux inet_peer_xrlim_allow(): a token each icmp_ratelimit, up to
+      // XRLIM_BURST_FACTOR (6) of them.
+      icmp_host_limiter_(config_.icmp_ratelimit_ms ? 1000.0 / config_.icmp_ratelimit_ms : 0.0, 6.0,
+                         config_.ratelimit_slots, config_.seed ^ 0x69636d70686f7374ULL),
+      tcp_rst_limiter_(config_.tcp_rst_per_sec, config_.tcp_rst_per_sec, config_.ratelimit_slots,
+                       config_.seed ^ 0x7463707273746c6dULL),
       ports_(rng_),
       ip_id_(static_cast<std::uint16_t>(rng_.next_u32())),
       isn_(rng_),

@@ -23,6 +23,7 @@
 #include "ip/arp_cache.h"
 #include "ip/ports.h"
 #include "ip/rate_limit.h"
+#include "ip/source_limit.h"
 #include "ip/reassembly.h"
 #include "ip/route.h"
 #include "link/device.h"
@@ -55,6 +56,16 @@ struct StackConfig {
   double icmp_errors_per_sec = 1000;  // Linux net.ipv4.icmp_msgs_per_sec
   double icmp_error_burst = 50;       // Linux net.ipv4.icmp_msgs_burst
   bool icmp_echo_ignore_broadcasts = true;  // Linux default
+  /// Per-destination limit on ICMP errors (docs/hardening.md), Linux
+  /// net.ipv4.icmp_ratelimit: milliseconds between errors to one host, in bursts
+  /// of up to 6 (XRLIM_BURST_FACTOR); 0 turns it off. Loopback is exempt.
+  unsigned icmp_ratelimit_ms = 1000;
+  /// Resets sent for segments that match no connection (closed ports, ACKs to a
+  /// listener, failed SYN cookies), per destination address: per second, and as
+  /// a burst; 0 turns it off. Loopback is exempt.
+  double tcp_rst_per_sec = 100;
+  /// Addresses each per-destination limit tracks at once (bounded memory).
+  std::size_t ratelimit_slots = 1024;
   std::size_t rmem_default = 212992;  // Linux net.core.rmem_default / rmem_max
   std::size_t wmem_default = 212992;  // Linux net.core.wmem_default / wmem_max
   std::size_t max_sockets = 65536;
@@ -369,6 +380,8 @@ class Stack {
   ip::RouteTable routes_;
   ip::Reassembler reassembler_;
   ip::TokenBucket icmp_limiter_;
+  ip::SourceRateLimiter icmp_host_limiter_;   // per destination (Linux inetpeer rate_tokens)
+  ip::SourceRateLimiter tcp_rst_limiter_;     // resets for segments of no connection, per destination
   ip::EphemeralPorts ports_;
   std::uint16_t ip_id_;
   Counters counters_;

@@ -132,6 +132,13 @@ void Stack::tcp_reset_closed(const wire::Ipv4View& ip, const wire::TcpRepr& seg,
   }
   auto r = route(ip.src(), ip.dst());
   if (!r) return;
+  // Per destination, resets for segments of no connection are rate-limited
+  // (docs/hardening.md; in the manner of FreeBSD's icmplim, which counts them with
+  // ICMP unreachables): a spoofed flood cannot make us reflect one reset each.
+  if (!r->iface->loopback && !tcp_rst_limiter_.allow(ip.src(), now_)) {
+    ++counters_.DropTcpRstRateLimit;
+    return;
+  }
   base::PacketBuf buf(rst.header_len());
   rst.emit(buf.data(), r->src, ip.src());
   wire::Ipv4Repr hdr{r->src, ip.src(), wire::ip_proto::tcp, config_.default_ttl};

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,9 +52,11 @@ inline const MacAddr kMacRaw({0x02, 0, 0, 0, 0, 0x99});
 /// Two stacks, A (198.18.0.1) and B (198.18.0.2), and a raw port (198.18.0.99)
 /// on one switch. A's port may be wrapped in an impairment.
 struct Lan {
+  /// `configure` adjusts the StackConfig both hosts start with.
   explicit Lan(std::uint64_t seed = 1, std::optional<link::ImpairSpec> impair_a = std::nullopt,
-               std::size_t mtu = 1500)
+               std::size_t mtu = 1500, const std::function<void(stack::StackConfig&)>& configure = {})
       : world(seed),
+        configured(((configure ? configure(world.host_config()) : void()), true)),
         sw(world.net().add_switch("sw")),
         port_a(world.net().add_port("a", mtu)),
         port_b(world.net().add_port("b", mtu)),
@@ -82,6 +85,7 @@ struct Lan {
   }
 
   host::SimWorld world;
+  bool configured;  // after world, before the hosts: `configure` has run
   link::SimSwitch& sw;
   link::SimPort& port_a;
   link::SimPort& port_b;

@@ -158,7 +158,8 @@ TEST(IcmpErrors, ReassemblyTimeoutWithoutFragmentZeroSendsNothing) {
 }
 
 TEST(IcmpErrors, ErrorsAreRateLimitedToBurstPlusRateTimesTime) {
-  Lan lan;
+  // The host-wide limit alone: the per-destination one (icmp_ratelimit) is off.
+  Lan lan(1, std::nullopt, 1500, [](stack::StackConfig& c) { c.icmp_ratelimit_ms = 0; });
   ASSERT_TRUE(lan.a.add_static_arp(kIpB, kMacB).ok());
   ASSERT_TRUE(lan.b.add_static_arp(kIpA, kMacA).ok());
   lan.world.settle();
@@ -191,6 +192,40 @@ TEST(IcmpErrors, ErrorsAreRateLimitedToBurstPlusRateTimesTime) {
   EXPECT_EQ(lan.b.counters().IcmpOutDestUnreachs, 120u);
   EXPECT_EQ(lan.b.counters().IcmpOutDestUnreachs + lan.b.counters().IcmpOutRateLimited,
             lan.b.counters().UdpNoPorts);
+}
+
+TEST(IcmpErrors, ErrorsToOneHostAreLimitedToSixThenOneASecond) {
+  // Linux net.ipv4.icmp_ratelimit = 1000 ms per destination, XRLIM_BURST_FACTOR 6;
+  // another host has its own allowance.
+  Lan lan;
+  lan.know_raw();
+  ASSERT_TRUE(lan.a.add_static_arp(kIpB, kMacB).ok());
+  ASSERT_TRUE(lan.b.add_static_arp(kIpA, kMacA).ok());
+  lan.world.settle();
+  const SocketId s = udp_socket(lan.a);
+  const Bytes data = pattern(8);
+  auto flood = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const Endpoint to{kIpB, static_cast<std::uint16_t>(20000 + i)};
+      ASSERT_TRUE(lan.a.send_to(s, data, &to, 0).ok());
+    }
+    lan.world.settle();
+  };
+  flood(20);
+  EXPECT_EQ(lan.b.counters().UdpNoPorts, 20u);
+  EXPECT_EQ(lan.b.counters().IcmpOutDestUnreachs, 6u);
+  EXPECT_EQ(lan.b.counters().IcmpOutRateLimitHost, 14u);
+  EXPECT_EQ(lan.b.counters().IcmpOutRateLimited, 0u);  // the host-wide bucket is not spent by them
+  // Another source still gets its error.
+  lan.inject(raw_ip_frame(kMacB, ip_packet(kIpRaw, kIpB, wire::ip_proto::udp,
+                                           udp_segment(kIpRaw, kIpB, 5000, 20000, data))));
+  lan.world.settle();
+  EXPECT_EQ(icmp_in(lan.drain_raw()).size(), 1u);
+  EXPECT_EQ(lan.b.counters().IcmpOutDestUnreachs, 7u);
+  // A second later, one more for A.
+  lan.world.run_for(1s);
+  flood(5);
+  EXPECT_EQ(lan.b.counters().IcmpOutDestUnreachs, 8u);
 }
 
 }  // namespace
