@@ -47,6 +47,16 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "counted in DropTcpRstRateLimit")
       ->check(CLI::NonNegativeNumber)
       ->group("Hardening");
+  cmd.add_option("--arp-accept", o.arp_accept,
+                 "1: learn neighbours from ARP replies never asked for (Linux arp_accept; default 0, counted in "
+                 "DropArpUnsolicited)")
+      ->group("Hardening");
+  cmd.add_option("--arp-protect", o.arp_protect,
+                 "1 (default): ARP never changes a reachable neighbour's MAC (DropArpMacChange); 0: Linux's "
+                 "rule, refused only within --arp-locktime of the entry's last update")
+      ->group("Hardening");
+  cmd.add_option("--arp-locktime", o.arp_locktime_ms, "Linux's neigh locktime in milliseconds (default 1000)")
+      ->group("Hardening");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

@@ -38,6 +38,9 @@ struct HostOptions {
   std::size_t tcp_max_connections = 65536;  // TCBs at once; SYNs beyond are dropped, connect() gets ENOBUFS
   unsigned icmp_ratelimit_ms = 1000;  // ICMP errors to one host: one per this many ms, bursts of 6 (Linux icmp_ratelimit); 0 off
   double tcp_rst_per_sec = 100;       // resets for segments of no connection, per destination per second; 0 off
+  bool arp_accept = false;            // Linux arp_accept: learn from ARP replies we never asked for
+  bool arp_protect = true;            // never let ARP change a reachable neighbour's MAC
+  unsigned arp_locktime_ms = 1000;    // Linux neigh locktime, when arp_protect is off
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

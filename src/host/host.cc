@@ -171,6 +171,9 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   cfg.icmp_ratelimit_ms = o.icmp_ratelimit_ms;
   if (o.tcp_rst_per_sec < 0) return std::string("bad --rst-ratelimit (want 0 or more)");
   cfg.tcp_rst_per_sec = o.tcp_rst_per_sec;
+  cfg.arp.accept_unsolicited = o.arp_accept;
+  cfg.arp.protect_reachable = o.arp_protect;
+  cfg.arp.locktime = std::chrono::milliseconds(o.arp_locktime_ms);
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

@@ -89,26 +89,45 @@ void ArpCache::enqueue(Ipv4Addr ip, PacketBuf packet, Instant now, ArpWork& work
   push_queued(e, std::move(packet), work);
 }
 
-void ArpCache::update(Ipv4Addr ip, MacAddr mac, Instant now, bool create, ArpWork& work) {
+ArpUpdate ArpCache::update(Ipv4Addr ip, MacAddr mac, Instant now, bool create, ArpWork& work, bool is_reply) {
   auto it = entries_.find(ip.value());
+  ArpUpdate result = ArpUpdate::learned;
   if (it == entries_.end()) {
     // RFC 826: "If the pair <protocol type, sender protocol address> is already
     // in my translation table, update ... [only] if I am the target protocol
     // address ... add the triplet".
-    if (!create) return;
-    if (entries_.size() >= config_.max_entries && !make_room(now)) return;
+    if (!create) return ArpUpdate::not_created;
+    // Linux arp_process(), arp_accept=0: a reply for which no neighbour entry
+    // exists is not learned ("n = __neigh_lookup(&arp_tbl, &sip, dev, 0)" with
+    // create only when arp_accept allows); a request to us is (neigh_event_ns).
+    if (is_reply && !config_.accept_unsolicited) return ArpUpdate::refused_unsolicited;
+    if (entries_.size() >= config_.max_entries && !make_room(now)) return ArpUpdate::no_room;
     it = entries_.emplace(ip.value(), Entry{}).first;
   }
   Entry& e = it->second;
-  if (e.state == State::permanent) return;
+  if (e.state == State::permanent) return ArpUpdate::permanent;
+  if (e.state == State::reachable && now < e.expires) {
+    if (e.mac == mac) {
+      result = ArpUpdate::refreshed;
+    } else {
+      // Another MAC for a live entry: what ARP spoofing sends. Refused outright
+      // with protect_reachable; otherwise Linux's rule (arp_process: "override =
+      // time_after(jiffies, n->updated + NEIGH_VAR(n->parms, LOCKTIME))", and
+      // neigh_update() without NEIGH_UPDATE_F_OVERRIDE keeps a valid entry's address).
+      if (config_.protect_reachable || now < e.updated + config_.locktime) return ArpUpdate::refused_change;
+      result = ArpUpdate::changed;
+    }
+  }
   e.state = State::reachable;
   e.mac = mac;
   e.expires = now + config_.reachable_time;
+  e.updated = now;
   e.requests_sent = 0;
   while (!e.queue.empty()) {
     work.ready.emplace_back(mac, std::move(e.queue.front()));
     e.queue.pop_front();
   }
+  return result;
 }
 
 void ArpCache::add_static(Ipv4Addr ip, MacAddr mac) {

@@ -23,6 +23,30 @@ struct ArpConfig {
   unsigned max_requests = 3;                    // requests sent before giving up
   std::size_t max_queued_per_entry = 8;         // RFC 1122 2.3.2.2: SHOULD keep at least one
   base::Duration failed_hold = std::chrono::seconds(3);  // how long a failed entry answers "unreachable"
+  // Poisoning protection (docs/hardening.md).
+  /// Linux arp_accept: with false (Linux's default 0) an ARP reply for an address
+  /// with no entry creates none: only a reply to a request of ours (an incomplete
+  /// entry) or a request addressed to us teaches a new neighbour.
+  bool accept_unsolicited = false;
+  /// With true (the default), a reachable entry's MAC is never changed by ARP
+  /// (a reply, a request or a gratuitous ARP with another MAC): it keeps its MAC
+  /// until it ages out and is resolved again. With false, Linux's rule: a change
+  /// is refused only within `locktime` of the entry's last update.
+  bool protect_reachable = true;
+  /// Linux neigh locktime (net.ipv4.neigh.*.locktime, 1 s).
+  base::Duration locktime = std::chrono::seconds(1);
+};
+
+/// What update() did with an ARP message's sender.
+enum class ArpUpdate {
+  learned,               // a new entry, or an incomplete/failed/expired one resolved
+  refreshed,             // a reachable entry confirmed with the same MAC
+  changed,               // a reachable entry's MAC replaced (protection off, past locktime)
+  not_created,           // no entry and create=false (RFC 826: we are not the target)
+  refused_unsolicited,   // a reply for an address we never asked (accept_unsolicited off)
+  refused_change,        // a reachable entry's MAC kept (protect_reachable, or within locktime)
+  permanent,             // a static entry: never changed
+  no_room,               // the cache is full and nothing could be evicted
 };
 
 struct ArpEntryInfo {
@@ -56,9 +80,12 @@ class ArpCache {
   void enqueue(base::Ipv4Addr ip, base::PacketBuf packet, base::Instant now, ArpWork& work);
 
   /// Records ip -> mac (RFC 826 "merge"). With create=false only an existing entry
-  /// is updated (RFC 826: the sender is added only if we are the target). Packets
-  /// waiting for ip are moved to work.ready. Permanent entries are never changed.
-  void update(base::Ipv4Addr ip, base::MacAddr mac, base::Instant now, bool create, ArpWork& work);
+  /// is updated (RFC 826: the sender is added only if we are the target); with
+  /// is_reply a missing entry is created only if accept_unsolicited. A reachable
+  /// entry's MAC changes only as ArpConfig's protection allows. Packets waiting
+  /// for ip are moved to work.ready. Permanent entries are never changed.
+  ArpUpdate update(base::Ipv4Addr ip, base::MacAddr mac, base::Instant now, bool create, ArpWork& work,
+                   bool is_reply = false);
 
   void add_static(base::Ipv4Addr ip, base::MacAddr mac);
   bool remove(base::Ipv4Addr ip);
@@ -81,6 +108,7 @@ class ArpCache {
     base::MacAddr mac;
     base::Instant expires;       // reachable: age-out; failed: end of hold
     base::Instant next_request;  // incomplete: when to retry
+    base::Instant updated{};     // reachable: when its MAC was last set or confirmed (locktime)
     unsigned requests_sent = 0;
     std::deque<base::PacketBuf> queue;
   };

@@ -22,7 +22,7 @@ namespace ustack::stack {
   X(UdpInCsumErrors)                                                                      \
   X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)                     \
   X(DropEthTruncated) X(DropEthNotForUs) X(DropEthUnknownType) X(DropNotIpv4) X(DropArpMalformed)         \
-  X(DropArpUnsupported) X(DropArpNotForUs) X(DropArpBogusSender) X(DropArpUnresolved) X(DropArpQueueOverflow)      \
+  X(DropArpUnsupported) X(DropArpNotForUs) X(DropArpBogusSender) X(DropArpUnresolved) X(DropArpQueueOverflow) X(DropArpUnsolicited) X(DropArpMacChange)      \
   X(DropIpMartianSource) X(DropIpMartianDest) X(DropIpNotForHost) X(DropIpBadOptions)      \
   X(DropIcmpMalformed) X(DropIcmpUnhandledType) X(DropIcmpBroadcastEcho)                   \
   X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx) X(DropTcpConnLimit) X(DropTcpRstRateLimit)                 \

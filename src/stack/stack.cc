@@ -256,7 +256,23 @@ void Stack::arp_input(Interface& iface, ByteSpan payload) {
   // is false, add the triplet <protocol type, sender protocol address, sender
   // hardware address> to the translation table." A probe (sender 0.0.0.0,
   // RFC 5227 2.1.1) teaches nothing.
-  if (!sender.is_unspecified()) iface.arp.update(sender, arp->sender_mac, now_, for_us, work);
+  if (!sender.is_unspecified()) {
+    const bool is_reply = arp->op == wire::ArpOp::reply;
+    switch (iface.arp.update(sender, arp->sender_mac, now_, for_us, work, is_reply)) {
+      case ip::ArpUpdate::refused_unsolicited:
+        ++counters_.DropArpUnsolicited;
+        config_.logger.debug("{}: ARP reply from {} ({}) we never asked for: not learned", iface.name, sender,
+                             arp->sender_mac);
+        break;
+      case ip::ArpUpdate::refused_change:
+        ++counters_.DropArpMacChange;
+        config_.logger.info("{}: ARP says {} is at {}: refused, its entry is reachable at another MAC",
+                            iface.name, sender, arp->sender_mac);
+        break;
+      default:
+        break;
+    }
+  }
   handle_arp_work(iface, work);
   if (!for_us) {
     ++counters_.DropArpNotForUs;

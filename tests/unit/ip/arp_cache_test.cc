@@ -186,10 +186,82 @@ TEST(ArpCache, UpdateWithoutCreateDoesNotCreate) {
   EXPECT_EQ(c.size(), 1u);
   EXPECT_EQ(c.lookup(kIp, t0), kMac);
   // create=false does update an existing entry, and refreshes its age.
-  c.update(kIp, kMac2, t0 + 30s, /*create=*/false, w);
-  EXPECT_EQ(c.lookup(kIp, t0 + 30s), kMac2);
+  EXPECT_EQ(c.update(kIp, kMac, t0 + 30s, /*create=*/false, w), ustack::ip::ArpUpdate::refreshed);
+  EXPECT_EQ(c.lookup(kIp, t0 + 30s), kMac);
   EXPECT_EQ(info(c, kIp)->expires, t0 + 90s);
   EXPECT_TRUE(w.ready.empty());
+}
+
+// --- Poisoning protection (docs/hardening.md) ------------------------------------
+
+using ustack::ip::ArpUpdate;
+
+TEST(ArpPoisoning, AReplyNeverAskedForTeachesNothing) {
+  // Linux arp_accept=0: a reply for an address with no entry is not learned.
+  ArpCache c;
+  ArpWork w;
+  EXPECT_EQ(c.update(kIp, kMac, t0, /*create=*/true, w, /*is_reply=*/true), ArpUpdate::refused_unsolicited);
+  EXPECT_EQ(c.size(), 0u);
+  // A request addressed to us does teach the sender (RFC 826; Linux neigh_event_ns).
+  EXPECT_EQ(c.update(kIp, kMac, t0, /*create=*/true, w, /*is_reply=*/false), ArpUpdate::learned);
+  EXPECT_EQ(c.lookup(kIp, t0), kMac);
+}
+
+TEST(ArpPoisoning, AcceptUnsolicitedLearnsFromAnyReply) {
+  ArpConfig cfg;
+  cfg.accept_unsolicited = true;  // Linux arp_accept=1
+  ArpCache c(cfg);
+  ArpWork w;
+  EXPECT_EQ(c.update(kIp, kMac, t0, true, w, true), ArpUpdate::learned);
+  EXPECT_EQ(c.lookup(kIp, t0), kMac);
+}
+
+TEST(ArpPoisoning, TheReplyToOurRequestIsLearned) {
+  ArpCache c;
+  ArpWork w;
+  c.enqueue(kIp, pkt(1), t0, w);  // an outstanding request
+  EXPECT_EQ(c.update(kIp, kMac, t0 + 5ms, true, w, true), ArpUpdate::learned);
+  EXPECT_EQ(c.lookup(kIp, t0 + 5ms), kMac);
+  EXPECT_EQ(w.ready.size(), 1u);
+}
+
+TEST(ArpPoisoning, AReachableEntryKeepsItsMacAgainstRepliesRequestsAndGratuitousArp) {
+  ArpCache c;
+  ArpWork w;
+  c.enqueue(kIp, pkt(1), t0, w);
+  ASSERT_EQ(c.update(kIp, kMac, t0 + 5ms, true, w, true), ArpUpdate::learned);
+  // Spoofed: a reply to us, a request to us, a gratuitous ARP (not for us), long after locktime.
+  EXPECT_EQ(c.update(kIp, kMac2, t0 + 10s, true, w, true), ArpUpdate::refused_change);
+  EXPECT_EQ(c.update(kIp, kMac2, t0 + 20s, true, w, false), ArpUpdate::refused_change);
+  EXPECT_EQ(c.update(kIp, kMac2, t0 + 30s, false, w, false), ArpUpdate::refused_change);
+  EXPECT_EQ(c.lookup(kIp, t0 + 30s), kMac);
+  EXPECT_EQ(info(c, kIp)->expires, t0 + 5ms + 60s);  // refused messages do not refresh it either
+  // The genuine owner confirms it.
+  EXPECT_EQ(c.update(kIp, kMac, t0 + 40s, true, w, true), ArpUpdate::refreshed);
+  EXPECT_EQ(info(c, kIp)->expires, t0 + 100s);
+  // Once it has aged out, a new resolution learns whatever answers (a host that
+  // really moved is reachable again after reachable_time).
+  c.poll(t0 + 101s, w);
+  c.enqueue(kIp, pkt(2), t0 + 102s, w);
+  EXPECT_EQ(c.update(kIp, kMac2, t0 + 102s, true, w, true), ArpUpdate::learned);
+  EXPECT_EQ(c.lookup(kIp, t0 + 102s), kMac2);
+}
+
+TEST(ArpPoisoning, WithoutProtectionLinuxLocktimeRules) {
+  // Linux: "override = time_after(jiffies, n->updated + NEIGH_VAR(n->parms,
+  // LOCKTIME))": another MAC is refused within locktime (1 s) of the last update.
+  ArpConfig cfg;
+  cfg.protect_reachable = false;
+  ArpCache c(cfg);
+  ArpWork w;
+  ASSERT_EQ(c.update(kIp, kMac, t0, true, w), ArpUpdate::learned);
+  EXPECT_EQ(c.update(kIp, kMac2, t0 + 500ms, true, w, true), ArpUpdate::refused_change);
+  EXPECT_EQ(c.lookup(kIp, t0 + 500ms), kMac);
+  EXPECT_EQ(c.update(kIp, kMac2, t0 + 1500ms, true, w, true), ArpUpdate::changed);
+  EXPECT_EQ(c.lookup(kIp, t0 + 1500ms), kMac2);
+  // A confirmation restarts the lock.
+  EXPECT_EQ(c.update(kIp, kMac2, t0 + 3s, false, w), ArpUpdate::refreshed);
+  EXPECT_EQ(c.update(kIp, kMac, t0 + 3500ms, false, w), ArpUpdate::refused_change);
 }
 
 TEST(ArpCache, ReachableEntriesAgeOut) {
