@@ -316,7 +316,12 @@ void Stack::handle_arp_work(Interface& iface, ip::ArpWork& work) {
   for (auto& packet : work.failed) {
     ++counters_.DropArpUnresolved;
     // RFC 1122 2.3.2.1 leaves the report to the host; Linux tells the sending
-    // socket "host unreachable", and so do we.
+    // socket "host unreachable", and so do we. Not while a connection's segments
+    // are being sent: the report could free it under its sender (Stack::tcp_after).
+    if (tcp_sending_depth_ > 0) {
+      deferred_unreachable_.push_back(std::move(packet));
+      continue;
+    }
     report_to_sender(packet.data(), EHOSTUNREACH);
   }
   if (!work.ready.empty())

@@ -322,8 +322,10 @@ class Stack {
   // tcp.cc
   void tcp_input(const wire::Ipv4View& ip, bool broadcast);
   void tcp_reset_closed(const wire::Ipv4View& ip, const wire::TcpRepr& seg, std::size_t payload_len);
-  /// Sends what the connection queued and acts on its events.
+  /// Sends what the connection queued and acts on its events. An embryo or an
+  /// orphan may be freed here: callers do not touch `conn` after it.
   void tcp_after(tcp::Connection& conn);
+  void tcp_after_inner(tcp::Connection& conn);
   void tcp_poll_timers();
   std::optional<base::Instant> tcp_next_deadline() const;
   TcpSocket* tcp_listener_for(base::Ipv4Addr local, std::uint16_t port);
@@ -412,6 +414,14 @@ class Stack {
                       std::uint32_t seq, int err);
   void tcp_path_mtu(base::ByteSpan quoted, std::uint32_t next_hop_mtu);
   std::vector<base::Byte> rx_buffer_;
+  /// While tcp_after() transmits a connection's segments, a packet that ARP gives
+  /// up on at once (its neighbour entry already failed) is not reported to its
+  /// connection there and then: the report could free that very connection (an
+  /// embryo aborts) under the tcp_after() still sending for it. It waits here until
+  /// the outermost tcp_after() has finished. (Found by the adversarial SYN flood:
+  /// heap corruption in `ustack up`.)
+  unsigned tcp_sending_depth_ = 0;
+  std::vector<base::PacketBuf> deferred_unreachable_;
 };
 
 }  // namespace ustack::stack

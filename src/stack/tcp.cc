@@ -230,11 +230,23 @@ void Stack::tcp_path_mtu(base::ByteSpan quoted, std::uint32_t next_hop_mtu) {
 }
 
 void Stack::tcp_after(tcp::Connection& c) {
+  tcp_after_inner(c);
+  // `c` may be gone now. Reports held back while segments were being sent go out
+  // once no tcp_after() is sending (each may run tcp_after() for its connection).
+  if (tcp_sending_depth_ == 0 && !deferred_unreachable_.empty()) {
+    std::vector<base::PacketBuf> reports;
+    reports.swap(deferred_unreachable_);
+    for (auto& packet : reports) report_to_sender(packet.data(), EHOSTUNREACH);
+  }
+}
+
+void Stack::tcp_after_inner(tcp::Connection& c) {
   // Taken out first: sending can come back here (a packet ARP gives up on is
-  // reported to its connection, whose tcp_after() runs inside this one).
+  // reported to its connection: handle_arp_work() defers that while we send).
   std::vector<tcp::OutSegment> outbox;
   outbox.swap(c.outbox());
   if (!outbox.empty()) {
+    ++tcp_sending_depth_;
     // One route and one header template for the whole batch: every segment goes
     // to the same peer.
     auto r = route(c.remote().addr.v4(), c.local().addr.v4());
@@ -257,6 +269,7 @@ void Stack::tcp_after(tcp::Connection& c) {
       ++counters_.TcpOutSegs;
       (void)ip_output(hdr, std::move(seg), *r);
     }
+    --tcp_sending_depth_;
   }
   if (c.outbox().empty()) {  // give the buffer back, to be reused without allocating
     outbox.clear();

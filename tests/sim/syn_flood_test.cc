@@ -154,6 +154,45 @@ TEST(SynFlood, WithoutCookiesTheFloodLocksLegitimateClientsOut) {
   std::printf("flood without cookies: %d of %d legitimate connections\n", r.succeeded, r.attempted);
 }
 
+TEST(SynFlood, AnEmbryoWhoseSynAckMeetsAFailedArpEntryIsFreedSafely) {
+  // A spoofed on-link source nobody answers ARP for: its first embryo's SYN-ACK
+  // waits for ARP, which gives up after 3 requests (the entry is then "failed" for
+  // 3 s). A SYN from it within those 3 s makes an embryo whose SYN-ACK ARP refuses
+  // at once; the "host unreachable" report aborts the embryo. That report used to
+  // run inside the tcp_after() sending the SYN-ACK, which then wrote into the freed
+  // connection (heap corruption in `ustack up` under hping3's flood; ASan:
+  // heap-use-after-free). Reports are now deferred until the sending is done.
+  Lan lan;
+  const SocketId l = *lan.a.socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(lan.a.bind(l, {Ipv4Addr::any(), kPort}).ok());
+  ASSERT_TRUE(lan.a.listen(l, 8).ok());
+  auto syn_from_absent = [&](std::uint16_t sport) {
+    wire::TcpRepr syn{.src_port = sport, .dst_port = kPort, .seq = 1, .flags = wire::tcp_flag::syn, .window = 1000};
+    Bytes tcp(syn.header_len());
+    syn.emit(tcp, kIpAbsent, kIpA);
+    lan.inject(raw_ip_frame(kMacA, ip_packet(kIpAbsent, kIpA, wire::ip_proto::tcp, tcp)));
+  };
+  auto embryos = [&] {
+    std::size_t n = 0;
+    for (const auto& i : lan.a.socket_infos()) n += !i.listening && i.tcp_state.has_value();
+    return n;
+  };
+  syn_from_absent(1000);
+  lan.world.run_for(100ms);
+  EXPECT_EQ(embryos(), 1u);
+  lan.world.run_for(3500ms);  // ARP gave up: the embryo is gone, the entry failed
+  EXPECT_GE(lan.a.counters().DropArpUnresolved, 1u);
+  EXPECT_EQ(embryos(), 0u);
+  for (std::uint16_t p = 1001; p < 1011; ++p) syn_from_absent(p);
+  lan.world.run_for(100ms);
+  EXPECT_EQ(embryos(), 0u);  // each refused at once, freed after its SYN-ACK went
+  EXPECT_GE(lan.a.counters().DropArpUnresolved, 11u);
+  // The host still serves.
+  const SocketId c = *lan.b.socket(AF_INET, SOCK_STREAM, 0);
+  (void)lan.b.connect(c, Endpoint{kIpA, kPort});
+  EXPECT_TRUE(lan.world.run_until([&] { return lan.a.accept(l, nullptr).ok(); }, 2s));
+}
+
 TEST(SynFlood, TheConnectionCapDropsSynsAndCountsThem) {
   // tcp_max_connections = 4: four connections fill it; a fifth SYN is dropped
   // (no SYN-ACK, no reset) and counted; connect() from the capped host fails with
