@@ -43,7 +43,7 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "icmp_ratelimit (default 1000; 0 off); counted in IcmpOutRateLimitHost")
       ->group("Hardening");
   cmd.add_option("--rst-ratelimit", o.tcp_rst_per_sec,
-                 "Resets for segments of no connection, per destination per second and burst (default 100; 0 off); "
+                 "Resets for segments of no connection, per destination per second and burst (default 1000; 0 off); "
                  "counted in DropTcpRstRateLimit")
       ->check(CLI::NonNegativeNumber)
       ->group("Hardening");

@@ -37,7 +37,7 @@ struct HostOptions {
   int ecn = -1;             // ECN as net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept; -1: 2
   std::size_t tcp_max_connections = 65536;  // TCBs at once; SYNs beyond are dropped, connect() gets ENOBUFS
   unsigned icmp_ratelimit_ms = 1000;  // ICMP errors to one host: one per this many ms, bursts of 6 (Linux icmp_ratelimit); 0 off
-  double tcp_rst_per_sec = 100;       // resets for segments of no connection, per destination per second; 0 off
+  double tcp_rst_per_sec = 1000;      // resets for segments of no connection, per destination per second; 0 off
   bool arp_accept = false;            // Linux arp_accept: learn from ARP replies we never asked for
   bool arp_protect = true;            // never let ARP change a reachable neighbour's MAC
   unsigned arp_locktime_ms = 1000;    // Linux neigh locktime, when arp_protect is off

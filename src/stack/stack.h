@@ -63,7 +63,7 @@ struct StackConfig {
   /// Resets sent for segments that match no connection (closed ports, ACKs to a
   /// listener, failed SYN cookies), per destination address: per second, and as
   /// a burst; 0 turns it off. Loopback is exempt.
-  double tcp_rst_per_sec = 100;
+  double tcp_rst_per_sec = 1000;
   /// Addresses each per-destination limit tracks at once (bounded memory).
   std::size_t ratelimit_slots = 1024;
   std::size_t rmem_default = 212992;  // Linux net.core.rmem_default / rmem_max
