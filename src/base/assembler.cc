@@ -1,5 +1,6 @@
 // Out-of-order bookkeeping: sorted, disjoint, non-touching [start, end) ranges
-// relative to the front of the stream, at most max_ranges_ of them.
+// relative to the front of the stream, at most max_ranges_ of them (a range at
+// the front may pass that bound until remove_front() takes it).
 #include "base/assembler.h"
 
 #include <algorithm>
@@ -21,20 +22,32 @@ bool Assembler::add(std::size_t offset, std::size_t len) {
                                [](std::size_t v, const auto& r) { return v < r.first; });
   const auto merged = static_cast<std::size_t>(std::distance(first, last));
   if (merged == 0) {
-    if (ranges_.size() >= max_ranges_) return false;
+    if (ranges_.size() >= max_ranges_ && offset != 0) return false;
     ranges_.insert(first, {offset, end});
+    bytes_ += end - offset;
     return true;
   }
+  for (auto it = first; it != last; ++it) bytes_ -= it->second - it->first;
   first->first = std::min(first->first, offset);
   first->second = std::max(std::prev(last)->second, end);
+  bytes_ += first->second - first->first;
   ranges_.erase(std::next(first), last);
   return true;
+}
+
+std::size_t Assembler::remove_back() {
+  if (ranges_.empty()) return 0;
+  const std::size_t len = ranges_.back().second - ranges_.back().first;
+  ranges_.pop_back();
+  bytes_ -= len;
+  return len;
 }
 
 std::size_t Assembler::remove_front() {
   if (ranges_.empty() || ranges_.front().first != 0) return 0;
   const std::size_t len = ranges_.front().second;
   ranges_.erase(ranges_.begin());
+  bytes_ -= len;
   for (auto& r : ranges_) {
     r.first -= len;
     r.second -= len;
