@@ -57,6 +57,10 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
       ->group("Hardening");
   cmd.add_option("--arp-locktime", o.arp_locktime_ms, "Linux's neigh locktime in milliseconds (default 1000)")
       ->group("Hardening");
+  cmd.add_option("--mem-limit", o.mem_limit,
+                 "Stack-wide memory limit for socket buffers and fragments: SIZE (e.g. 64M; pressure at 2/3) "
+                 "or MIN,PRESSURE,MAX in 4 KiB pages as Linux's tcp_mem (default 5625,7500,11250)")
+      ->group("Limits");
   cmd.add_option("--static-arp", o.static_arp, "A permanent ARP entry IP=MAC (repeatable)")
       ->allow_extra_args(false)
       ->group("Attach");

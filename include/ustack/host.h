@@ -41,6 +41,10 @@ struct HostOptions {
   bool arp_accept = false;            // Linux arp_accept: learn from ARP replies we never asked for
   bool arp_protect = true;            // never let ARP change a reachable neighbour's MAC
   unsigned arp_locktime_ms = 1000;    // Linux neigh locktime, when arp_protect is off
+  /// The stack-wide memory limit (docs/hardening.md "Memory limits"): "SIZE"
+  /// (bytes, with K, M or G; pressure at 2/3 and min at 1/2 of it) or
+  /// "MIN,PRESSURE,MAX" in 4 KiB pages as Linux's tcp_mem. Empty: the default.
+  std::string mem_limit;
   bool inline_loop = false; // no runtime thread: blocking calls drive the stack
   base::LogLevel log_level = base::LogLevel::warn;
   std::uint64_t seed = 0;   // 0: from getrandom()

@@ -40,12 +40,13 @@ Json header(const Snapshot& s) {
 }  // namespace
 
 std::string render_netstat_s(const Snapshot& s) {
-  // netstat's order of sections, then ustack's own.
+  // netstat's order of sections (IpExt and TcpExt as in /proc/net/netstat), then
+  // ustack's own.
   static constexpr std::pair<const char*, const char*> kSections[] = {
-      {"Ip", "Ip:"}, {"Icmp", "Icmp:"}, {"Tcp", "Tcp:"}, {"Udp", "Udp:"}, {"TcpExt", "TcpExt:"},
-      {"Arp", "Arp:"}, {"Drop", "ustack drops:"}};
+      {"Ip", "Ip:"},     {"IpExt", "IpExt:"}, {"Icmp", "Icmp:"}, {"Tcp", "Tcp:"}, {"Udp", "Udp:"},
+      {"TcpExt", "TcpExt:"}, {"Arp", "Arp:"},   {"Drop", "ustack drops:"}};
   // A counter belongs to the longest section prefix it starts with ("Ip" must not
-  // take "Icmp...", nor "Tcp" "TcpExt..."): the letter after it starts a word.
+  // take "Icmp..." nor "IpExt...", "Tcp" "TcpExt..."): the letter after it starts a word.
   auto section_of = [&](const std::string& name) -> std::string_view {
     std::string_view best;
     for (const auto& [prefix, title] : kSections) {
@@ -66,6 +67,23 @@ std::string render_netstat_s(const Snapshot& s) {
       out += "    " + name.substr(p.size()) + ": " + std::to_string(value) + "\n";
     }
   }
+  // The memory account (docs/hardening.md "Memory limits"), as Linux's
+  // /proc/net/sockstat "mem" and the tcp_mem sysctl.
+  const MemoryInfo& m = s.memory;
+  char buf[256];
+  out += "ustack memory:\n";
+  std::snprintf(buf, sizeof buf, "    InUse: %llu (tcp %llu, udp %llu, frag %llu)\n",
+                static_cast<unsigned long long>(m.usage), static_cast<unsigned long long>(m.tcp),
+                static_cast<unsigned long long>(m.udp), static_cast<unsigned long long>(m.frag));
+  out += buf;
+  std::snprintf(buf, sizeof buf, "    Peak: %llu\n    Limits: min %llu pressure %llu max %llu\n",
+                static_cast<unsigned long long>(m.peak), static_cast<unsigned long long>(m.min),
+                static_cast<unsigned long long>(m.pressure), static_cast<unsigned long long>(m.max));
+  out += buf;
+  std::snprintf(buf, sizeof buf, "    UnderPressure: %s\n    PressureEntries: %llu\n    Refused: %llu\n",
+                m.under_pressure ? "yes" : "no", static_cast<unsigned long long>(m.pressure_entries),
+                static_cast<unsigned long long>(m.refusals));
+  out += buf;
   return out;
 }
 

@@ -28,6 +28,10 @@ Snapshot take_snapshot(const stack::Stack& stack, std::string program, int pid) 
   s.routes = stack.routes().routes();
   s.interfaces = stack.interfaces();
   std::tie(s.frag_datagrams, s.frag_bytes) = stack.reassembly_in_progress();
+  const base::MemoryAccount& m = stack.memory();
+  s.memory = {m.usage(), m.peak(), m.limits().min, m.limits().pressure, m.limits().max,
+              m.usage(base::MemKind::tcp), m.usage(base::MemKind::udp), m.usage(base::MemKind::frag),
+              m.under_pressure(), m.pressure_entries(), m.refusals()};
   return s;
 }
 
@@ -241,6 +245,11 @@ Json snapshot_json(const Snapshot& s) {
   j["interfaces"] = Json::array();
   for (const auto& x : s.interfaces) j["interfaces"].push_back(interface_json(x));
   j["reassembly"] = {{"datagrams", s.frag_datagrams}, {"bytes", s.frag_bytes}};
+  const MemoryInfo& m = s.memory;
+  j["memory"] = {{"usage", m.usage}, {"peak", m.peak}, {"min", m.min}, {"pressure", m.pressure},
+                 {"max", m.max}, {"tcp", m.tcp}, {"udp", m.udp}, {"frag", m.frag},
+                 {"under_pressure", m.under_pressure}, {"pressure_entries", m.pressure_entries},
+                 {"refusals", m.refusals}};
   return j;
 }
 
@@ -349,6 +358,20 @@ base::Result<Snapshot, std::string> from_json(std::string_view text) {
     if (const auto r = j.find("reassembly"); r != j.end()) {  // added in version 1: older writers lack it
       s.frag_datagrams = read_field<std::uint64_t>(*r, "datagrams");
       s.frag_bytes = read_field<std::uint64_t>(*r, "bytes");
+    }
+    if (const auto r = j.find("memory"); r != j.end()) {  // added in version 1: older writers lack it
+      MemoryInfo& m = s.memory;
+      m.usage = r->at("usage").get<std::uint64_t>();
+      m.peak = r->at("peak").get<std::uint64_t>();
+      m.min = r->at("min").get<std::uint64_t>();
+      m.pressure = r->at("pressure").get<std::uint64_t>();
+      m.max = r->at("max").get<std::uint64_t>();
+      m.tcp = r->at("tcp").get<std::uint64_t>();
+      m.udp = r->at("udp").get<std::uint64_t>();
+      m.frag = r->at("frag").get<std::uint64_t>();
+      m.under_pressure = r->at("under_pressure").get<bool>();
+      m.pressure_entries = r->at("pressure_entries").get<std::uint64_t>();
+      m.refusals = r->at("refusals").get<std::uint64_t>();
     }
     return s;
   } catch (BadValue& e) {

@@ -19,6 +19,15 @@ namespace ustack::ctl {
 
 inline constexpr int kProtocolVersion = 1;
 
+/// The stack's memory account (docs/hardening.md "Memory limits"), in bytes.
+struct MemoryInfo {
+  std::uint64_t usage = 0, peak = 0;
+  std::uint64_t min = 0, pressure = 0, max = 0;   // the limits (Linux tcp_mem, in bytes)
+  std::uint64_t tcp = 0, udp = 0, frag = 0;       // usage by what holds it
+  bool under_pressure = false;
+  std::uint64_t pressure_entries = 0, refusals = 0;
+};
+
 struct Snapshot {
   int version = kProtocolVersion;
   std::string program;  // the process's name (argv[0] basename)
@@ -30,6 +39,7 @@ struct Snapshot {
   std::vector<ip::Route> routes;
   std::vector<stack::InterfaceInfo> interfaces;
   std::uint64_t frag_datagrams = 0, frag_bytes = 0;  // IP reassembly in progress (ss -s's FRAG row)
+  MemoryInfo memory;
 };
 
 /// Reads the stack (the caller holds the runtime's lock, or owns the stack).

@@ -122,6 +122,11 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     routes.emplace_back(*dest, *via);
   }
 
+  std::optional<base::MemoryLimits> mem_limits;
+  if (!o.mem_limit.empty()) {
+    mem_limits = base::parse_memory_limits(o.mem_limit);
+    if (!mem_limits) return "bad --mem-limit '" + o.mem_limit + "' (want SIZE such as 64M, or MIN,PRESSURE,MAX in pages)";
+  }
   if (!o.congestion_control.empty() && !tcp::make_congestion_control(o.congestion_control)) {
     std::string known;
     for (auto name : tcp::congestion_control_names()) known += (known.empty() ? "" : ", ") + std::string(name);
@@ -174,6 +179,7 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   cfg.arp.accept_unsolicited = o.arp_accept;
   cfg.arp.protect_reachable = o.arp_protect;
   cfg.arp.locktime = std::chrono::milliseconds(o.arp_locktime_ms);
+  if (mem_limits) cfg.memory = *mem_limits;
   cfg.logger = base::Logger(o.log_level, [](base::LogLevel, std::string_view msg) {
     std::fprintf(stderr, "ustack: %.*s\n", static_cast<int>(msg.size()), msg.data());
   });

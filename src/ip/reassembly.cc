@@ -23,10 +23,12 @@ constexpr std::uint32_t kMaxPayload = 65535 - 20;
 constexpr std::size_t kQuotedPayload = 8;
 }  // namespace
 
-Reassembler::Reassembler(ReassemblyConfig config) : config_(config) {}
+Reassembler::Reassembler(ReassemblyConfig config, base::MemoryAccount* memory)
+    : config_(config), mem_(memory, base::MemKind::frag) {}
 
 void Reassembler::erase(std::map<Key, Datagram>::iterator it) {
   bytes_in_use_ -= it->second.bytes;
+  mem_.release(it->second.charged);
   datagrams_.erase(it);
 }
 
@@ -119,13 +121,14 @@ Reassembled Reassembler::add(const wire::Ipv4View& frag, Instant now) {
     erase(it);
     return drop(ReassemblyOutcome::dropped_limit);
   }
-  if (bytes_in_use_ + len > config_.max_bytes) {
+  if (bytes_in_use_ + len > config_.max_bytes || !mem_.try_add(len + kFragmentOverhead)) {
     if (d.fragments.empty()) erase(it);
     return drop(ReassemblyOutcome::dropped_limit);
   }
 
   d.fragments.emplace(offset, std::vector<Byte>(payload.begin(), payload.end()));
   d.bytes += len;
+  d.charged += len + kFragmentOverhead;
   bytes_in_use_ += len;
   if (last) d.total_len = end;
   if (offset == 0) {
@@ -185,6 +188,7 @@ void Reassembler::poll(Instant now, std::vector<ExpiredDatagram>& out) {
     if (now >= it->second.deadline) {
       out.push_back(report(it->second).info);
       bytes_in_use_ -= it->second.bytes;
+      mem_.release(it->second.charged);
       it = datagrams_.erase(it);
     } else {
       ++it;

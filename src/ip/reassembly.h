@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/memory.h"
 #include "base/packet.h"
 #include "base/time.h"
 #include "wire/ipv4.h"
@@ -28,7 +29,7 @@ enum class ReassemblyOutcome {
   duplicate,         // an exact copy of a fragment already held: ignored
   dropped_overlap,   // overlapped another fragment: the whole datagram was discarded
   dropped_invalid,   // past 65535 bytes, misaligned offset, or inconsistent last fragment
-  dropped_limit,     // memory, datagram or fragment-count limit reached
+  dropped_limit,     // memory (max_bytes or the stack's account), datagram or fragment-count limit reached
 };
 
 struct Reassembled {
@@ -46,9 +47,15 @@ struct ExpiredDatagram {
   base::PacketBuf first_fragment_prefix;
 };
 
+/// Each fragment held is charged to the stack's memory account at its length
+/// plus this (the map node and vector that hold it), as Linux charges an skb's
+/// truesize: a flood of 8-byte fragments costs what it really holds.
+inline constexpr std::size_t kFragmentOverhead = 96;
+
 class Reassembler {
  public:
-  explicit Reassembler(ReassemblyConfig config = {});
+  /// `memory`: the stack's account, charged with what is held (may be null).
+  explicit Reassembler(ReassemblyConfig config = {}, base::MemoryAccount* memory = nullptr);
 
   /// Adds one fragment (frag.is_fragment() must be true; frag is validated).
   Reassembled add(const wire::Ipv4View& frag, base::Instant now);
@@ -56,7 +63,10 @@ class Reassembler {
   void poll(base::Instant now, std::vector<ExpiredDatagram>& out);
   std::optional<base::Instant> next_deadline() const;
 
+  /// Payload bytes held (ReassemblyConfig::max_bytes bounds them).
   std::size_t bytes_in_use() const { return bytes_in_use_; }
+  /// What is charged to the memory account: payload and per-fragment overhead.
+  std::size_t bytes_charged() const { return mem_.bytes(); }
   std::size_t datagrams_in_progress() const { return datagrams_.size(); }
 
  private:
@@ -72,6 +82,7 @@ class Reassembler {
     std::optional<std::uint32_t> total_len;                      // payload length, once the last fragment arrived
     std::vector<base::Byte> first_header;                        // header of fragment 0, +8 bytes
     std::size_t bytes = 0;
+    std::size_t charged = 0;                                     // bytes + overhead per fragment
   };
   /// A datagram found timed out by add() before poll() saw it: reported at the next poll.
   struct ExpiredReport {
@@ -85,6 +96,7 @@ class Reassembler {
   std::map<Key, Datagram> datagrams_;
   std::vector<ExpiredReport> pending_expired_;
   std::size_t bytes_in_use_ = 0;
+  base::MemCharge mem_;
 };
 
 }  // namespace ustack::ip

@@ -13,25 +13,28 @@ namespace ustack::stack {
   X(IpInReceives) X(IpInHdrErrors) X(IpInAddrErrors) X(IpInUnknownProtos)                \
   X(IpInTruncatedPkts) X(IpInCsumErrors) X(IpInDiscards) X(IpInDelivers)                 \
   X(IpOutRequests) X(IpOutNoRoutes) X(IpOutDiscards) X(IpReasmReqds) X(IpReasmOKs)        \
-  X(IpReasmFails) X(IpReasmTimeout) X(IpFragOKs) X(IpFragFails) X(IpFragCreates)          \
+  X(IpReasmFails) X(IpReasmTimeout) X(IpFragOKs) X(IpFragFails) X(IpFragCreates) X(IpExtReasmOverlaps)          \
   X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInCsumErrors) X(IcmpInDestUnreachs)                 \
   X(IcmpInTimeExcds) X(IcmpInParmProbs) X(IcmpInEchos) X(IcmpInEchoReps)                  \
   X(IcmpOutMsgs) X(IcmpOutErrors) X(IcmpOutDestUnreachs) X(IcmpOutTimeExcds)              \
   X(IcmpOutEchos) X(IcmpOutEchoReps) X(IcmpOutRateLimited) X(IcmpOutRateLimitHost)                                 \
   X(UdpInDatagrams) X(UdpNoPorts) X(UdpInErrors) X(UdpOutDatagrams) X(UdpRcvbufErrors)    \
-  X(UdpInCsumErrors)                                                                      \
+  X(UdpInCsumErrors) X(UdpMemErrors)                                                                    \
   X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)                     \
   X(DropEthTruncated) X(DropEthNotForUs) X(DropEthUnknownType) X(DropNotIpv4) X(DropArpMalformed)         \
   X(DropArpUnsupported) X(DropArpNotForUs) X(DropArpBogusSender) X(DropArpUnresolved) X(DropArpQueueOverflow) X(DropArpUnsolicited) X(DropArpMacChange)      \
   X(DropIpMartianSource) X(DropIpMartianDest) X(DropIpNotForHost) X(DropIpBadOptions)      \
   X(DropIcmpMalformed) X(DropIcmpUnhandledType) X(DropIcmpBroadcastEcho)                   \
-  X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropDeviceTx) X(DropTcpConnLimit) X(DropTcpRstRateLimit)                 \
+  X(DropUdpMalformed) X(DropTcpMalformed) X(DropRawRcvbuf) X(DropRawMemory) X(DropDeviceTx) X(DropTcpConnLimit) X(DropTcpRstRateLimit)                 \
   X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets)              \
   X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts)                 \
   X(TcpTimeWaitReused)                                                                    \
   X(TcpExtSyncookiesSent) X(TcpExtSyncookiesRecv) X(TcpExtSyncookiesFailed)              \
   X(TcpExtListenOverflows) X(TcpExtListenDrops)                                           \
-  X(TcpExtTCPReqQFullDoCookies) X(TcpExtTCPReqQFullDrop)
+  X(TcpExtTCPReqQFullDoCookies) X(TcpExtTCPReqQFullDrop)                             \
+  X(TcpExtTCPMemoryPressures) X(TcpExtPruneCalled) X(TcpExtOfoPruned) X(TcpExtRcvPruned)   \
+  X(TcpExtTCPRcvQDrop) X(TcpExtTCPOFOQueue) X(TcpExtTCPOFODrop) X(TcpExtOfoRangeDrops)     \
+  X(TcpExtOfoPrunedBytes) X(TcpExtSndMemWaits)
 
 struct Counters {
 #define USTACK_COUNTER_FIELD(name) std::uint64_t name = 0;

@@ -93,6 +93,10 @@ void Stack::ipv4_input(Interface& iface, ByteSpan packet, bool link_broadcast) {
         ipv4_deliver(iface, *whole, link_broadcast || broadcast);
         return;
       }
+      case ip::ReassemblyOutcome::dropped_overlap:  // RFC 5722's rule, as Linux (IpExtReasmOverlaps)
+        ++counters_.IpExtReasmOverlaps;
+        ++counters_.IpReasmFails;
+        return;
       default:
         ++counters_.IpReasmFails;
         return;

@@ -21,8 +21,9 @@ bool Stack::raw_input(const wire::Ipv4View& ip) {
     if (!s.local.is_unspecified() && s.local != ip.dst()) continue;
     if (s.peer && *s.peer != ip.src()) continue;
     udp::Datagram d{{ip.src(), 0}, {ip.datagram().begin(), ip.datagram().end()}};
-    if (!s.rx.push(std::move(d), e->rcvbuf)) {
-      ++counters_.DropRawRcvbuf;
+    if (const auto r = s.rx.push(std::move(d), e->rcvbuf); r != udp::Enqueued::yes) {
+      if (r == udp::Enqueued::no_memory) ++counters_.DropRawMemory;
+      else ++counters_.DropRawRcvbuf;
       continue;
     }
     delivered = true;

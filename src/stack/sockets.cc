@@ -68,7 +68,7 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
     case SOCK_DGRAM:
       if (protocol != 0 && protocol != IPPROTO_UDP) return Errc::protocol_not_supported;
       e->protocol = IPPROTO_UDP;
-      e->proto = udp::Socket{};
+      e->proto.emplace<udp::Socket>().rx.set_memory(&memory_);
       break;
     case SOCK_RAW: {
       // raw(7): protocol 0 is not a protocol; IPPROTO_RAW implies IP_HDRINCL.
@@ -77,7 +77,8 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
       RawSocket raw;
       raw.protocol = static_cast<std::uint8_t>(protocol);
       raw.header_included = protocol == IPPROTO_RAW;
-      e->proto = raw;
+      raw.rx.set_memory(&memory_);
+      e->proto = std::move(raw);
       break;
     }
     case SOCK_STREAM:
@@ -128,6 +129,7 @@ const Stack::SocketEntry* Stack::app_entry(SocketId id) const {
 Status Stack::close(SocketId id) {
   if (!app_entry(id)) return Errc::bad_descriptor;
   destroy(id);
+  wake_memory_waiters();
   return {};
 }
 
@@ -254,7 +256,11 @@ base::Result<std::size_t> Stack::send_to(SocketId id, base::ByteSpan data, const
 base::Result<Received> Stack::recv_from(SocketId id, base::MutByteSpan buf, int flags) {
   SocketEntry* e = app_entry(id);
   if (!e) return Errc::bad_descriptor;
-  if (auto* t = std::get_if<TcpSocket>(&e->proto)) return tcp_recv(*e, *t, buf, flags);
+  if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
+    auto r = tcp_recv(*e, *t, buf, flags);
+    wake_memory_waiters();  // reading gave memory back
+    return r;
+  }
   if (flags & MSG_OOB) return Errc::op_not_supported;
   if (int& err = e->pending_error(); err != 0) {
     const int reported = std::exchange(err, 0);
@@ -274,6 +280,7 @@ base::Result<Received> Stack::recv_from(SocketId id, base::MutByteSpan buf, int 
   if (!(flags & MSG_PEEK)) {
     rx.pop();
     notify(*e, id);
+    wake_memory_waiters();
   }
   return r;
 }
@@ -354,7 +361,10 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
       case SO_RCVBUF: {
         // socket(7): "The kernel doubles this value (to allow space for
         // bookkeeping overhead) ... The minimum (doubled) value for this option is 256."
-        const std::size_t v = std::min<std::size_t>(static_cast<unsigned>(value), config_.rmem_default);
+        // socket(7): "The maximum allowed value is set by the
+        // /proc/sys/net/core/rmem_max file" (not rmem_default, which is only the
+        // initial size).
+        const std::size_t v = std::min<std::size_t>(static_cast<unsigned>(value), config_.rmem_max);
         e->rcvbuf = std::max(v * 2, kMinRcvbuf);
         // socket(7)/tcp(7): a buffer the user sized is no longer auto-tuned
         // (Linux SOCK_RCVBUF_LOCK); an open connection takes the size at once.
@@ -366,7 +376,7 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
         return {};
       }
       case SO_SNDBUF: {
-        const std::size_t v = std::min<std::size_t>(static_cast<unsigned>(value), config_.wmem_default);
+        const std::size_t v = std::min<std::size_t>(static_cast<unsigned>(value), config_.wmem_max);
         e->sndbuf = std::max(v * 2, kMinSndbuf);
         if (auto* t = std::get_if<TcpSocket>(&e->proto)) {  // Linux SOCK_SNDBUF_LOCK
           t->config.sndbuf_locked = true;

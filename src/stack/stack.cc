@@ -24,8 +24,9 @@ constexpr std::size_t kRxBufferSize = 65536 + 64;
 
 Stack::Stack(StackConfig config)
     : config_(std::move(config)),
+      memory_(config_.memory),
       rng_(config_.seed),
-      reassembler_(config_.reassembly),
+      reassembler_(config_.reassembly, &memory_),
       icmp_limiter_(config_.icmp_errors_per_sec, config_.icmp_error_burst),
       // Linux inet_peer_xrlim_allow(): a token each icmp_ratelimit, up to
       // XRLIM_BURST_FACTOR (6) of them.
@@ -160,6 +161,17 @@ void Stack::poll(Instant now) {
     send_icmp_error(e.first_fragment_prefix.data(), wire::icmp_type::time_exceeded,
                     wire::icmp_time_exceeded::reassembly, false);
   }
+  wake_memory_waiters();
+}
+
+void Stack::wake_memory_waiters() {
+  counters_.TcpExtTCPMemoryPressures = memory_.pressure_entries();
+  if (mem_waiters_.empty() || memory_.exhausted()) return;
+  // Memory came back (data acknowledged or read): senders held back may write
+  // again (Linux sk_stream_write_space). Their readiness says whether they can.
+  for (SocketId id : mem_waiters_)
+    if (SocketEntry* e = entry(id)) notify(*e, id);
+  mem_waiters_.clear();
 }
 
 std::vector<int> Stack::pollable_fds() const {

@@ -16,6 +16,7 @@
 #include "base/addr.h"
 #include "base/lazy_deque.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "base/packet.h"
 #include "base/random.h"
 #include "base/result.h"
@@ -66,8 +67,13 @@ struct StackConfig {
   double tcp_rst_per_sec = 1000;
   /// Addresses each per-destination limit tracks at once (bounded memory).
   std::size_t ratelimit_slots = 1024;
-  std::size_t rmem_default = 212992;  // Linux net.core.rmem_default / rmem_max
-  std::size_t wmem_default = 212992;  // Linux net.core.wmem_default / wmem_max
+  std::size_t rmem_default = 212992;  // Linux net.core.rmem_default: a datagram socket's SO_RCVBUF
+  std::size_t wmem_default = 212992;  // Linux net.core.wmem_default
+  std::size_t rmem_max = 212992;      // Linux net.core.rmem_max: setsockopt(SO_RCVBUF) is capped here
+  std::size_t wmem_max = 212992;      // Linux net.core.wmem_max: setsockopt(SO_SNDBUF) is capped here
+  /// The stack-wide memory limit (Linux tcp_mem / udp_mem; docs/hardening.md
+  /// "Memory limits"): socket buffers' data and IP fragments are charged to it.
+  base::MemoryLimits memory;
   std::size_t max_sockets = 65536;
   std::size_t rx_batch = 64;          // frames read from one device per poll
   tcp::Config tcp;                    // what a new stream socket starts with
@@ -212,6 +218,9 @@ class Stack {
   void take_changed(std::vector<SocketId>& out);
 
   const Counters& counters() const { return counters_; }
+  /// The memory account: usage, peak, limits, pressure (docs/hardening.md).
+  const base::MemoryAccount& memory() const { return memory_; }
+  void set_memory_limits(base::MemoryLimits limits) { memory_.set_limits(limits); }
   /// Every socket and every connection still alive without one, for ss.
   std::vector<SocketInfo> socket_infos() const;
   /// One line per TCP connection (the socket pair and Connection::describe()).
@@ -374,6 +383,12 @@ class Stack {
   void destroy(SocketId id);
 
   StackConfig config_;
+  // Before everything that charges it (reassembler_, sockets_, connections), so
+  // that it is destroyed after them.
+  base::MemoryAccount memory_;
+  /// Sockets whose send the memory account held back: woken when memory returns.
+  std::vector<SocketId> mem_waiters_;
+  void wake_memory_waiters();
   base::Random rng_;
   base::Instant now_{};
   std::vector<std::unique_ptr<Interface>> interfaces_;

@@ -276,6 +276,16 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
     c.outbox().swap(outbox);
   }
   counters_.TcpRetransSegs += c.take_retransmits();
+  const tcp::MemDrops m = c.take_mem_drops();
+  counters_.TcpExtTCPRcvQDrop += m.rcvq_drop;
+  counters_.TcpExtTCPOFODrop += m.ofo_drop;
+  counters_.TcpExtOfoRangeDrops += m.ofo_ranges;
+  counters_.TcpExtTCPOFOQueue += m.ofo_queue;
+  counters_.TcpExtPruneCalled += m.prune_called;
+  counters_.TcpExtOfoPruned += m.ofo_pruned;
+  counters_.TcpExtOfoPrunedBytes += m.ofo_pruned_bytes;
+  counters_.TcpExtRcvPruned += m.rcv_pruned;
+  counters_.TcpExtTCPMemoryPressures = memory_.pressure_entries();
   if (config_.tcp_trace) config_.tcp_trace->sample(c, now_);
   if (c.state() != tcp::State::closed) tcp_refile(c);
   const tcp::Events ev = c.take_events();
@@ -440,6 +450,7 @@ Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& pe
   s.conn = std::make_unique<tcp::Connection>(s.config, local, peer, tcp::Seq(isn_.generate(local, peer, now_)),
                                              mss, rng_.next_u32());
   s.conn->owner = s.id;
+  s.conn->set_memory(&memory_);
   tcp_demux_insert(*s.conn);
   ++counters_.TcpActiveOpens;
   s.conn->connect(now_);
@@ -457,6 +468,12 @@ base::Result<std::size_t> Stack::tcp_send(SocketEntry& e, TcpSocket& s, base::By
   if (data.empty()) return std::size_t{0};
   const std::size_t n = s.conn->send(data, now_);
   tcp_after(*s.conn);
+  if (s.conn->send_blocked_on_memory()) {
+    // The memory account held it back (docs/hardening.md): woken when memory returns.
+    ++counters_.TcpExtSndMemWaits;
+    if (std::find(mem_waiters_.begin(), mem_waiters_.end(), s.id) == mem_waiters_.end())
+      mem_waiters_.push_back(s.id);
+  }
   if (n == 0) return Errc::would_block;
   return n;
 }

@@ -44,6 +44,7 @@ tcp::Connection* Stack::tcp_new_embryo(SocketId listener_id, const base::Endpoin
   t.listener = listener_id;
   t.conn = std::make_unique<tcp::Connection>(t.config, local, remote, iss, mss, ts_offset);
   t.conn->owner = *sid;
+  t.conn->set_memory(&memory_);
   tcp_demux_insert(*t.conn);
   ++listener.syn_queue;
   ++counters_.TcpPassiveOpens;

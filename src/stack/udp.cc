@@ -34,10 +34,17 @@ void Stack::udp_input(Interface&, const wire::Ipv4View& ip, bool broadcast) {
   auto deliver = [&](udp::Socket& s) {
     SocketEntry* e = entry(s.id);
     udp::Datagram d{from, {udp->payload().begin(), udp->payload().end()}};
-    if (!s.rx.push(std::move(d), e->rcvbuf)) {
-      ++counters_.UdpRcvbufErrors;
-      ++counters_.UdpInErrors;
-      return;
+    switch (s.rx.push(std::move(d), e->rcvbuf)) {
+      case udp::Enqueued::yes:
+        break;
+      case udp::Enqueued::rcvbuf_full:
+        ++counters_.UdpRcvbufErrors;
+        ++counters_.UdpInErrors;
+        return;
+      case udp::Enqueued::no_memory:  // the stack's memory limit (Linux UDP_MIB_MEMERRORS)
+        ++counters_.UdpMemErrors;
+        ++counters_.UdpInErrors;
+        return;
     }
     ++counters_.UdpInDatagrams;
     notify(*e, s.id);

@@ -167,6 +167,10 @@ std::uint16_t Connection::window_to_advertise() {
     return static_cast<std::uint16_t>(std::min<std::size_t>(w >> rcv_shift_, 65535));
   }
   std::size_t free = rcv_buf_.free();
+  // Under memory pressure the window stops growing (Linux tcp_select_window clamps
+  // rcv_ssthresh to 4 * advmss while tcp_under_memory_pressure): a right edge
+  // already offered stays (below), a new one moves at most 4 segments ahead.
+  if (rcv_mem_.under_pressure()) free = std::min<std::size_t>(free, std::size_t{4} * snd_mss_);
   // RFC 9293 3.8.6.2.2 (receiver silly-window avoidance): keep the right edge where
   // it is until the window can move by min(buffer/2, MSS); never shrink it (3.8.6.2.2: "shrinking" is discouraged).
   const Seq current_edge = rcv_adv_ > rcv_nxt_ ? rcv_adv_ : rcv_nxt_;
@@ -533,6 +537,8 @@ void Connection::release_buffers_if_orphan() {
   snd_buf_ = base::RingBuffer(0);
   rcv_buf_ = base::RingBuffer(0);
   ooo_.clear();
+  rcv_mem_.release_all();
+  snd_mem_.release_all();
 }
 
 void Connection::enter_closed() {
@@ -566,15 +572,37 @@ void Connection::connect(base::Instant now) {
 
 std::size_t Connection::send(base::ByteSpan data, base::Instant now) {
   if (fin_queued_ || dead_) return 0;
-  const std::size_t n = snd_buf_.enqueue(data);
-  if (n) output(now);
+  // The stack's memory account may hold the sender back before the buffer is
+  // full (Linux sk_stream_memory_free / sk_stream_wait_memory): it waits, with
+  // EAGAIN, until acknowledged or read data gives memory back.
+  const std::size_t fits = std::min(data.size(), snd_buf_.free());
+  const std::size_t n = std::min(fits, send_space());
+  send_mem_blocked_ = n < fits;
+  if (n == 0 || !snd_mem_.try_add(n)) return 0;
+  snd_buf_.enqueue(data.first(n));
+  output(now);
   return n;
+}
+
+std::size_t Connection::send_space() const {
+  const std::size_t free = snd_buf_.free();
+  const base::MemoryAccount* account = snd_mem_.account();
+  if (!account) return free;
+  return std::min(free, account->limits().max - std::min(account->usage(), account->limits().max));
+}
+
+void Connection::set_memory(base::MemoryAccount* account) {
+  rcv_mem_ = base::MemCharge(account, base::MemKind::tcp);
+  snd_mem_ = base::MemCharge(account, base::MemKind::tcp);
+  settle_receive_charge();
+  snd_mem_.set(snd_buf_.size());
 }
 
 std::size_t Connection::receive(base::MutByteSpan out, bool peek, base::Instant now) {
   const std::size_t n = peek ? rcv_buf_.peek(0, out) : rcv_buf_.dequeue(out);
   if (n > 0 && !peek) {
     copied_ += n;
+    rcv_mem_.release(n);
     tune_rcvbuf(now);  // Linux tcp_rcv_space_adjust, from tcp_recvmsg (docs/buffers.md)
     // Read to the end with no out-of-order data past it: the storage goes back
     // until the next segment (the window, counted on capacity(), is unchanged).

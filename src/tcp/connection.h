@@ -16,6 +16,7 @@
 
 #include "base/addr.h"
 #include "base/assembler.h"
+#include "base/memory.h"
 #include "base/packet.h"
 #include "base/ring_buffer.h"
 #include "base/time.h"
@@ -114,6 +115,19 @@ struct Snapshot {
   Info info;
 };
 
+/// Receive-side refusals and reneging for memory since the owner last took them
+/// (the stack's TcpExt counters; docs/hardening.md "Memory limits").
+struct MemDrops {
+  std::uint64_t rcvq_drop = 0;     // in-order data refused: no memory even after pruning (Linux TCPRcvQDrop)
+  std::uint64_t ofo_drop = 0;      // out-of-order data refused for memory (Linux TCPOFODrop)
+  std::uint64_t ofo_ranges = 0;    // out-of-order data refused: every hole slot taken (ustack)
+  std::uint64_t ofo_queue = 0;     // out-of-order segments kept (Linux TCPOFOQueue)
+  std::uint64_t prune_called = 0;  // memory ran short for in-order data (Linux PruneCalled)
+  std::uint64_t ofo_pruned = 0;    // ... and out-of-order data was given up for it (Linux OfoPruned)
+  std::uint64_t ofo_pruned_bytes = 0;
+  std::uint64_t rcv_pruned = 0;    // ... and even that was not enough (Linux RcvPruned)
+};
+
 /// What the connection reports to its owner after an event.
 struct Events {
   bool established = false;   // the handshake completed
@@ -191,7 +205,25 @@ class Connection {
   /// The peer sent FIN and all data before it has been read.
   bool at_eof() const { return fin_received_ && rcv_buf_.empty(); }
   bool fin_received() const { return fin_received_; }
-  std::size_t send_space() const { return snd_buf_.free(); }
+  /// Room to queue data now: the send buffer's free space, at most what the
+  /// stack's memory account can still charge.
+  std::size_t send_space() const;
+  /// The last send() queued less than the buffer had room for: the memory account
+  /// refused. The owner wakes the sender when memory is given back.
+  bool send_blocked_on_memory() const { return send_mem_blocked_; }
+  /// Charge the bytes this connection holds (received and unread, out of order,
+  /// queued to send) to the stack's account (docs/hardening.md). Call before any
+  /// data moves; without it nothing is charged or refused.
+  void set_memory(base::MemoryAccount* account);
+  /// Bytes charged now: receive side (in order + out of order) and send side.
+  std::size_t rcv_mem() const { return rcv_mem_.bytes(); }
+  std::size_t snd_mem() const { return snd_mem_.bytes(); }
+  /// Out-of-order data held: bytes and ranges (the ranges are at most
+  /// kMaxOooRanges; the bytes, within SO_RCVBUF).
+  std::size_t ooo_bytes() const { return ooo_.bytes(); }
+  std::size_t ooo_ranges() const { return ooo_.ranges().size(); }
+  static constexpr std::size_t kMaxOooRanges = 32;
+  MemDrops take_mem_drops() { return std::exchange(mem_drops_, MemDrops{}); }
   /// The buffers' sizes now (SO_RCVBUF, SO_SNDBUF): what the user set, or what
   /// auto-tuning has grown them to.
   std::size_t rcvbuf() const { return config_.rcvbuf; }
@@ -354,7 +386,17 @@ class Connection {
   Seq rcv_adv_;                      // right edge advertised
   std::uint8_t rcv_shift_ = 0;       // our window scale, once agreed
   base::RingBuffer rcv_buf_;
-  base::Assembler ooo_;
+  base::Assembler ooo_{kMaxOooRanges};
+  // Memory charged to the stack's account (docs/hardening.md): the receive side
+  // holds rcv_buf_.size() + ooo_.bytes(), the send side snd_buf_.size().
+  base::MemCharge rcv_mem_, snd_mem_;
+  bool send_mem_blocked_ = false;
+  MemDrops mem_drops_;
+  /// Charges `len` more receive bytes for data at `offset` past RCV.NXT; for
+  /// in-order data, gives up out-of-order data first when memory is short.
+  bool charge_receive(std::size_t offset, std::size_t len);
+  /// After data moved: the receive charge becomes exactly what is held.
+  void settle_receive_charge() { rcv_mem_.set(rcv_buf_.size() + ooo_.bytes()); }
   RcvRtt rcv_rtt_;                   // the receiver's RTT estimate (auto-tuning)
   RcvSpace rcvq_space_;              // bytes read per RTT (auto-tuning)
   std::uint64_t copied_ = 0;         // bytes the application has read

@@ -9,6 +9,9 @@ namespace ustack::tcp {
 
 void Connection::tune_rcvbuf(base::Instant now) {
   if (rcv_buf_.capacity() == 0 || !synchronized()) return;
+  // Linux: no growth while the stack is short of memory (tcp_rcv_space_adjust's
+  // window growth goes through tcp_grow_window, which checks memory pressure).
+  if (rcv_mem_.under_pressure()) return;
   // The window can never say more than 65535 << shift (RFC 7323 2.3): a larger
   // buffer would be memory the peer cannot be told about.
   const std::size_t limit =
@@ -34,6 +37,8 @@ void Connection::measure_rcv_rtt(const wire::TcpRepr& seg, std::size_t len, base
 
 void Connection::tune_sndbuf() {
   if (config_.sndbuf_locked || snd_buf_.capacity() == 0) return;
+  // Linux tcp_should_expand_sndbuf: "If we are under global TCP memory pressure, do not expand."
+  if (snd_mem_.under_pressure()) return;
   // Linux tcp_should_expand_sndbuf: not when the congestion window is full (the
   // buffer is then not what limits the sender).
   if (in_flight() >= cc_->cwnd()) return;

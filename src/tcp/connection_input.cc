@@ -321,6 +321,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     }
     snd_buf_.discard(data_acked);
     snd_buf_.release_if_empty();  // all acked: no storage until the next send
+    snd_mem_.release(data_acked);
     info_.bytes_acked += data_acked;
     // RTT: timestamps give an unambiguous sample (RFC 7323 4.1); otherwise the
     // timed segment, which Karn's rule voids on retransmission (RFC 6298 3).
@@ -436,14 +437,26 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     schedule_ack(false, now);
     return;
   }
-  const std::size_t written = rcv_buf_.write_at(offset, payload);
-  if (written == 0) {
+  // SO_RCVBUF bounds all that is held, out-of-order data included (as Linux
+  // counts its OFO queue in sk_rmem_alloc): write_at() keeps to the free space.
+  const std::size_t room = rcv_buf_.free();
+  if (offset >= room) {
     ack_now_ = true;  // beyond our buffer: tell the peer where we are
     return;
   }
+  const std::size_t len = std::min(payload.size(), room - offset);
+  if (!charge_receive(offset, len)) {
+    ack_now_ = true;  // dropped for memory, not acknowledged: the peer will resend
+    return;
+  }
+  const std::size_t written = rcv_buf_.write_at(offset, payload);
   const bool had_holes = !ooo_.empty();
   if (!ooo_.add(offset, written)) {
-    ack_now_ = true;  // too many holes to track: drop it, the peer will resend
+    // Too many holes to track (only out-of-order data can be refused here: the
+    // assembler always takes the front): drop it, the peer will resend.
+    ++mem_drops_.ofo_ranges;
+    settle_receive_charge();
+    ack_now_ = true;
     return;
   }
   const std::size_t ready = ooo_.remove_front();
@@ -453,10 +466,12 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     info_.bytes_received += ready;
     events_.readable = true;
   }
+  settle_receive_charge();
   measure_rcv_rtt(seg, written, now);  // for receive-buffer auto-tuning (docs/buffers.md)
   if (offset > 0) {
     // Out of order: "an immediate duplicate ACK" (RFC 5681 4.2), with SACK blocks.
     ++info_.ooo_segments;
+    ++mem_drops_.ofo_queue;
     last_ooo_seq_ = seq;
     ack_now_ = true;
   } else {
@@ -466,6 +481,33 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     schedule_ack(had_holes, now);
   }
   if (ooo_fin_ && *ooo_fin_ == rcv_nxt_) process_fin(now);
+}
+
+bool Connection::charge_receive(std::size_t offset, std::size_t len) {
+  if (rcv_mem_.try_add(len)) return true;
+  if (offset > 0) {
+    ++mem_drops_.ofo_drop;  // Linux tcp_data_queue_ofo: tcp_try_rmem_schedule failed
+    return false;
+  }
+  // In-order data and no memory: as Linux's tcp_prune_queue / tcp_prune_ofo_queue,
+  // give up out-of-order data, the furthest first, until this segment fits. RFC
+  // 2018 8: "the data receiver is permitted to later discard data which have been
+  // reported in a SACK option"; the sender keeps SACKed data until it is
+  // cumulatively acknowledged, and the SACK blocks we send stop naming it. Data
+  // already acknowledged (below RCV.NXT) is never given up.
+  ++mem_drops_.prune_called;
+  bool pruned = false;
+  bool charged = false;
+  while (!(charged = rcv_mem_.try_add(len)) && !ooo_.empty()) {
+    mem_drops_.ofo_pruned_bytes += ooo_.remove_back();
+    settle_receive_charge();
+    pruned = true;
+  }
+  if (pruned) ++mem_drops_.ofo_pruned;  // (a FIN seen beyond the hole keeps its place: its sequence number is fixed)
+  if (charged) return true;
+  ++mem_drops_.rcv_pruned;
+  ++mem_drops_.rcvq_drop;  // Linux tcp_data_queue: tcp_try_rmem_schedule failed
+  return false;
 }
 
 void Connection::process_fin(base::Instant now) {

@@ -1,5 +1,6 @@
 // The state of one UDP socket (RFC 768; Linux udp(7) semantics): its binding,
-// optional peer, options, pending error, and a receive queue bounded by SO_RCVBUF.
+// optional peer, options, pending error, and a receive queue bounded by SO_RCVBUF
+// and by the stack's memory account.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 
 #include "base/addr.h"
 #include "base/bytes.h"
+#include "base/memory.h"
 
 namespace ustack::udp {
 
@@ -21,25 +23,40 @@ struct Datagram {
 /// skb's truesize, so that a flood of empty datagrams still fills the buffer.
 inline constexpr std::size_t kDatagramOverhead = 256;
 
-/// A FIFO of datagrams bounded in bytes. Shared by UDP and raw sockets.
+enum class Enqueued { yes, rcvbuf_full, no_memory };
+
+/// A FIFO of datagrams bounded in bytes, by SO_RCVBUF and by the stack's memory
+/// account (docs/hardening.md). Shared by UDP and raw sockets.
 class ReceiveQueue {
  public:
-  /// Queues d unless it would take the queue past `limit` bytes; then false (a drop).
-  /// Like Linux, a datagram is accepted into an empty queue whatever its size.
-  bool push(Datagram d, std::size_t limit) {
+  /// Charge what is queued to the stack's account.
+  void set_memory(base::MemoryAccount* account) {
+    mem_ = base::MemCharge(account, base::MemKind::udp);
+    mem_.set(bytes_);
+  }
+  /// Queues d unless it would take the queue past `limit` bytes (Linux: a
+  /// datagram is accepted into an empty queue whatever its size), or the memory
+  /// account refuses it (Linux __udp_enqueue_schedule_skb: UDP_MIB_MEMERRORS).
+  Enqueued push(Datagram d, std::size_t limit) {
     const std::size_t cost = d.data.size() + kDatagramOverhead;
     if (!queue_.empty() && bytes_ + cost > limit) {
       ++drops_;
-      return false;
+      return Enqueued::rcvbuf_full;
+    }
+    if (!mem_.try_add(cost)) {
+      ++drops_;
+      return Enqueued::no_memory;
     }
     bytes_ += cost;
     queue_.push_back(std::move(d));
-    return true;
+    return Enqueued::yes;
   }
   bool empty() const { return queue_.empty(); }
   const Datagram& front() const { return queue_.front(); }
   void pop() {
-    bytes_ -= queue_.front().data.size() + kDatagramOverhead;
+    const std::size_t cost = queue_.front().data.size() + kDatagramOverhead;
+    bytes_ -= cost;
+    mem_.release(cost);
     queue_.pop_front();
   }
   std::size_t bytes() const { return bytes_; }
@@ -51,6 +68,7 @@ class ReceiveQueue {
   std::deque<Datagram> queue_;
   std::size_t bytes_ = 0;
   std::uint64_t drops_ = 0;
+  base::MemCharge mem_;
 };
 
 struct Socket {

@@ -209,11 +209,20 @@ TEST_F(Rendered, NetstatGroupsByProtocol) {
                            "\nustack drops:\n    EthTruncated: 0\n", "    ArpNotForUs: 1\n",
                            "\nTcpExt:\n    SyncookiesSent: 0\n"})
     EXPECT_NE(out.find(line), std::string::npos) << line << "in:\n" << out;
-  // Every counter once: Ip does not take Icmp's, nor Tcp TcpExt's.
+  // The extended sections take their own counters (as /proc/net/netstat's IpExt
+  // and TcpExt), and the memory account closes the list.
+  for (const char* line : {"\nIpExt:\n    ReasmOverlaps: 0\n", "    TCPMemoryPressures: 0\n",
+                           "    TCPRcvQDrop: 0\n", "    TCPOFODrop: 0\n", "\nustack memory:\n    InUse: ",
+                           "    Limits: min 23040000 pressure 30720000 max 46080000\n"})
+    EXPECT_NE(out.find(line), std::string::npos) << line << "in:\n" << out;
+  // Every counter once: Ip does not take Icmp's or IpExt's, nor Tcp TcpExt's; 8
+  // section titles and 7 lines of memory.
   std::size_t lines = 0;
   for (char c : out) lines += c == '\n';
-  EXPECT_EQ(lines, snap.counters.size() + 7);
+  EXPECT_EQ(lines, snap.counters.size() + 8 + 7);
   EXPECT_EQ(out.find("    ExtSyncookiesSent"), std::string::npos);
+  EXPECT_EQ(out.find("    ExtTCPRcvQDrop"), std::string::npos);
+  EXPECT_EQ(out.find("    ExtReasmOverlaps"), std::string::npos);
 }
 
 TEST_F(Rendered, NstatIsFlat) {

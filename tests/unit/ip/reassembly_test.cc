@@ -17,6 +17,8 @@ using ustack::base::ByteSpan;
 using ustack::base::Instant;
 using ustack::base::Ipv4Addr;
 using ustack::ip::ExpiredDatagram;
+using ustack::ip::kFragmentOverhead;
+namespace base = ustack::base;
 using ustack::ip::Reassembled;
 using ustack::ip::ReassemblyConfig;
 using ustack::ip::ReassemblyOutcome;
@@ -444,6 +446,50 @@ TEST(Reassembly, MemoryLimitHoldsUnderAFloodOfDistinctIds) {
   const Bytes whole = pattern(64);
   EXPECT_EQ(add(r, piece(whole, 0, 32), t0 + 31s).outcome, Outcome::incomplete);
   expect_datagram(add(r, piece(whole, 32, 32), t0 + 31s), whole);
+}
+
+// The stack's memory account (docs/hardening.md "Memory limits"): each fragment is
+// charged its length plus kFragmentOverhead, so a flood of tiny fragments is
+// refused when the account is full, even far below max_bytes; completion, an
+// overlap and the timeout each give the memory back.
+TEST(Reassembly, TinyFragmentFloodIsBoundedByTheMemoryAccount) {
+  base::MemoryAccount account(base::MemoryLimits::from_max(20000));
+  {
+    Reassembler r({}, &account);
+    const Bytes data = pattern(8);
+    int kept = 0, limited = 0;
+    for (std::uint16_t id = 0; id < 100; ++id) {
+      FragSpec s;
+      s.ident = id;
+      for (std::uint32_t off = 0; off < 64 * 8; off += 16) {  // every other 8-byte piece: never completes
+        const auto got = add(r, frag(off, true, ByteSpan(data), s));
+        if (got.outcome == Outcome::incomplete) ++kept;
+        if (got.outcome == Outcome::dropped_limit) ++limited;
+        ASSERT_LE(account.usage(), account.limits().max);
+      }
+    }
+    EXPECT_EQ(static_cast<std::size_t>(kept), 20000 / (8 + kFragmentOverhead));
+    EXPECT_GT(limited, 0);
+    EXPECT_LT(r.bytes_in_use(), 2000u);  // the payload alone is small: the overhead is what counts
+    EXPECT_EQ(r.bytes_charged(), account.usage(base::MemKind::frag));
+    EXPECT_EQ(account.usage(), kept * (8 + kFragmentOverhead));
+    std::vector<ExpiredDatagram> expired;
+    r.poll(t0 + 31s, expired);
+    EXPECT_EQ(account.usage(), 0u);
+
+    // Completion gives back what the pieces held; so does an overlap.
+    const Bytes whole = pattern(64);
+    EXPECT_EQ(add(r, piece(whole, 0, 32), t0 + 31s).outcome, Outcome::incomplete);
+    EXPECT_EQ(account.usage(), 32 + kFragmentOverhead);
+    expect_datagram(add(r, piece(whole, 32, 32), t0 + 31s), whole);
+    EXPECT_EQ(account.usage(), 0u);
+    EXPECT_EQ(add(r, piece(whole, 0, 32), t0 + 31s).outcome, Outcome::incomplete);
+    EXPECT_EQ(add(r, piece(whole, 24, 40), t0 + 31s).outcome, Outcome::dropped_overlap);
+    EXPECT_EQ(account.usage(), 0u);
+    EXPECT_EQ(add(r, piece(whole, 0, 32), t0 + 31s).outcome, Outcome::incomplete);
+  }
+  EXPECT_EQ(account.usage(), 0u);  // the reassembler's destruction gives back the rest
+  EXPECT_LE(account.peak(), 20000u);
 }
 
 TEST(Reassembly, DatagramCountLimit) {
