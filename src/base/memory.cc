@@ -6,8 +6,8 @@
 
 namespace ustack::base {
 
-bool MemoryAccount::try_charge(MemKind kind, std::size_t n) {
-  if (n > limits_.max || usage_ > limits_.max - n) {
+bool MemoryAccount::try_charge(MemKind kind, std::size_t n, bool below_pressure) {
+  if (n > room(below_pressure)) {
     ++refusals_;
     return false;
   }

@@ -42,8 +42,14 @@ class MemoryAccount {
  public:
   explicit MemoryAccount(MemoryLimits limits = {}) : limits_(limits) {}
 
-  /// Charges n bytes unless usage would pass max; false (nothing charged) then.
-  bool try_charge(MemKind kind, std::size_t n);
+  /// Charges n bytes unless usage would pass max (with below_pressure, pressure);
+  /// false (nothing charged) then.
+  bool try_charge(MemKind kind, std::size_t n, bool below_pressure = false);
+  /// What can still be charged: up to max, or up to pressure.
+  std::size_t room(bool below_pressure = false) const {
+    const std::size_t ceiling = below_pressure ? limits_.pressure : limits_.max;
+    return usage_ >= ceiling ? 0 : ceiling - usage_;
+  }
   void uncharge(MemKind kind, std::size_t n);
 
   /// Above `pressure` until usage falls to `min` (Linux tcp_memory_pressure).
@@ -76,16 +82,23 @@ class MemoryAccount {
 class MemCharge {
  public:
   MemCharge() = default;
-  MemCharge(MemoryAccount* account, MemKind kind) : account_(account), kind_(kind) {}
+  /// below_pressure: this holder may charge only up to the pressure threshold,
+  /// leaving the band above it to data that peers send (docs/hardening.md).
+  MemCharge(MemoryAccount* account, MemKind kind, bool below_pressure = false)
+      : account_(account), kind_(kind), below_pressure_(below_pressure) {}
   MemCharge(const MemCharge&) = delete;
   MemCharge& operator=(const MemCharge&) = delete;
   MemCharge(MemCharge&& o) noexcept
-      : account_(std::exchange(o.account_, nullptr)), kind_(o.kind_), bytes_(std::exchange(o.bytes_, 0)) {}
+      : account_(std::exchange(o.account_, nullptr)),
+        kind_(o.kind_),
+        below_pressure_(o.below_pressure_),
+        bytes_(std::exchange(o.bytes_, 0)) {}
   MemCharge& operator=(MemCharge&& o) noexcept {
     if (this != &o) {
       release_all();
       account_ = std::exchange(o.account_, nullptr);
       kind_ = o.kind_;
+      below_pressure_ = o.below_pressure_;
       bytes_ = std::exchange(o.bytes_, 0);
     }
     return *this;
@@ -95,7 +108,7 @@ class MemCharge {
   /// Charges n more bytes; false, charging nothing, when the account refuses.
   bool try_add(std::size_t n) {
     if (n == 0) return true;
-    if (account_ && !account_->try_charge(kind_, n)) return false;
+    if (account_ && !account_->try_charge(kind_, n, below_pressure_)) return false;
     bytes_ += n;
     return true;
   }
@@ -116,10 +129,13 @@ class MemCharge {
   std::size_t bytes() const { return bytes_; }
   MemoryAccount* account() const { return account_; }
   bool under_pressure() const { return account_ && account_->under_pressure(); }
+  /// What this holder may still charge (unbounded without an account).
+  std::size_t room() const { return account_ ? account_->room(below_pressure_) : static_cast<std::size_t>(-1); }
 
  private:
   MemoryAccount* account_ = nullptr;
   MemKind kind_ = MemKind::tcp;
+  bool below_pressure_ = false;
   std::size_t bytes_ = 0;
 };
 

@@ -24,7 +24,7 @@ constexpr std::size_t kQuotedPayload = 8;
 }  // namespace
 
 Reassembler::Reassembler(ReassemblyConfig config, base::MemoryAccount* memory)
-    : config_(config), mem_(memory, base::MemKind::frag) {}
+    : config_(config), mem_(memory, base::MemKind::frag, /*below_pressure=*/true) {}
 
 void Reassembler::erase(std::map<Key, Datagram>::iterator it) {
   bytes_in_use_ -= it->second.bytes;

@@ -54,7 +54,9 @@ inline constexpr std::size_t kFragmentOverhead = 96;
 
 class Reassembler {
  public:
-  /// `memory`: the stack's account, charged with what is held (may be null).
+  /// `memory`: the stack's account, charged with what is held (may be null), up
+  /// to its pressure threshold: fragments never take the band above it, kept for
+  /// sockets' received data (docs/hardening.md).
   explicit Reassembler(ReassemblyConfig config = {}, base::MemoryAccount* memory = nullptr);
 
   /// Adds one fragment (frag.is_fragment() must be true; frag is validated).

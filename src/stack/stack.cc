@@ -2,6 +2,8 @@
 // RFC 1122 2.3.2, RFC 5227 for the announcement at start).
 #include "stack/stack.h"
 
+#include <poll.h>
+
 #include <algorithm>
 
 #include "link/loopback.h"
@@ -166,12 +168,18 @@ void Stack::poll(Instant now) {
 
 void Stack::wake_memory_waiters() {
   counters_.TcpExtTCPMemoryPressures = memory_.pressure_entries();
-  if (mem_waiters_.empty() || memory_.exhausted()) return;
+  if (mem_waiters_.empty() || memory_.room(/*below_pressure=*/true) == 0) return;
   // Memory came back (data acknowledged or read): senders held back may write
-  // again (Linux sk_stream_write_space). Their readiness says whether they can.
-  for (SocketId id : mem_waiters_)
-    if (SocketEntry* e = entry(id)) notify(*e, id);
-  mem_waiters_.clear();
+  // again (Linux sk_stream_write_space). Their readiness says whether they can;
+  // one that memory still keeps from being writable stays on the list.
+  std::erase_if(mem_waiters_, [&](SocketId id) {
+    SocketEntry* e = entry(id);
+    auto* t = e ? std::get_if<TcpSocket>(&e->proto) : nullptr;
+    if (!t || !t->conn) return true;
+    if (!(tcp_readiness(*e, *t) & POLLOUT) && t->conn->send_space() < t->conn->send_space_unlimited()) return false;
+    notify(*e, id);
+    return true;
+  });
 }
 
 std::vector<int> Stack::pollable_fds() const {

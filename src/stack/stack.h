@@ -335,6 +335,10 @@ class Stack {
   /// orphan may be freed here: callers do not touch `conn` after it.
   void tcp_after(tcp::Connection& conn);
   void tcp_after_inner(tcp::Connection& conn);
+  /// Memory ran out for a connection's in-order data or for a send: every
+  /// connection but `except` gives up its out-of-order data (docs/hardening.md).
+  /// Returns the bytes freed.
+  std::size_t tcp_reclaim_ooo(const tcp::Connection* except);
   void tcp_poll_timers();
   std::optional<base::Instant> tcp_next_deadline() const;
   TcpSocket* tcp_listener_for(base::Ipv4Addr local, std::uint16_t port);

@@ -277,6 +277,7 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
   }
   counters_.TcpRetransSegs += c.take_retransmits();
   const tcp::MemDrops m = c.take_mem_drops();
+  if (m.rcvq_drop > 0) tcp_reclaim_ooo(&c);
   counters_.TcpExtTCPRcvQDrop += m.rcvq_drop;
   counters_.TcpExtTCPOFODrop += m.ofo_drop;
   counters_.TcpExtOfoRangeDrops += m.ofo_ranges;
@@ -458,6 +459,25 @@ Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& pe
   return Errc::in_progress;
 }
 
+std::size_t Stack::tcp_reclaim_ooo(const tcp::Connection* except) {
+  // In-order data found no memory even after its own connection gave up its
+  // out-of-order data, or a send found none: the out-of-order data of every
+  // (other) connection goes (Linux prunes only the socket's own queue, but lets
+  // one segment into an empty queue past the limit; ustack keeps the limit
+  // strict and frees memory this way instead), so that peers filling memory with
+  // out-of-order data cannot starve a connection or a sender. A starved segment
+  // is taken when its sender resends it.
+  std::size_t freed = 0;
+  for (auto& [key, conn] : tcp_demux_) {
+    if (conn == except || conn->ooo_bytes() == 0) continue;
+    freed += conn->prune_ooo();
+    const tcp::MemDrops m = conn->take_mem_drops();
+    counters_.TcpExtOfoPruned += m.ofo_pruned;
+    counters_.TcpExtOfoPrunedBytes += m.ofo_pruned_bytes;
+  }
+  return freed;
+}
+
 base::Result<std::size_t> Stack::tcp_send(SocketEntry& e, TcpSocket& s, base::ByteSpan data, int flags) {
   if (flags & MSG_OOB) return Errc::op_not_supported;
   if (s.pending_error) return static_cast<Errc>(std::exchange(s.pending_error, 0));
@@ -466,7 +486,9 @@ base::Result<std::size_t> Stack::tcp_send(SocketEntry& e, TcpSocket& s, base::By
     return Errc::pipe;
   if (s.conn->state() == tcp::State::syn_sent || s.conn->state() == tcp::State::syn_received) return Errc::would_block;
   if (data.empty()) return std::size_t{0};
-  const std::size_t n = s.conn->send(data, now_);
+  std::size_t n = s.conn->send(data, now_);
+  // Held back by memory while peers' out-of-order data holds some: that goes first.
+  if (s.conn->send_blocked_on_memory() && tcp_reclaim_ooo(nullptr) > 0) n += s.conn->send(data.subspan(n), now_);
   tcp_after(*s.conn);
   if (s.conn->send_blocked_on_memory()) {
     // The memory account held it back (docs/hardening.md): woken when memory returns.

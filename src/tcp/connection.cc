@@ -584,16 +584,14 @@ std::size_t Connection::send(base::ByteSpan data, base::Instant now) {
   return n;
 }
 
-std::size_t Connection::send_space() const {
-  const std::size_t free = snd_buf_.free();
-  const base::MemoryAccount* account = snd_mem_.account();
-  if (!account) return free;
-  return std::min(free, account->limits().max - std::min(account->usage(), account->limits().max));
-}
+std::size_t Connection::send_space() const { return std::min(snd_buf_.free(), snd_mem_.room()); }
 
 void Connection::set_memory(base::MemoryAccount* account) {
   rcv_mem_ = base::MemCharge(account, base::MemKind::tcp);
-  snd_mem_ = base::MemCharge(account, base::MemKind::tcp);
+  // Queued sends stop at the pressure threshold: what applications send to peers
+  // that do not read (zero-window readers) can then never take the memory that
+  // data arriving from peers needs (docs/hardening.md).
+  snd_mem_ = base::MemCharge(account, base::MemKind::tcp, /*below_pressure=*/true);
   settle_receive_charge();
   snd_mem_.set(snd_buf_.size());
 }

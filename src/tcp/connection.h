@@ -208,6 +208,8 @@ class Connection {
   /// Room to queue data now: the send buffer's free space, at most what the
   /// stack's memory account can still charge.
   std::size_t send_space() const;
+  /// The send buffer's free space alone.
+  std::size_t send_space_unlimited() const { return snd_buf_.free(); }
   /// The last send() queued less than the buffer had room for: the memory account
   /// refused. The owner wakes the sender when memory is given back.
   bool send_blocked_on_memory() const { return send_mem_blocked_; }
@@ -224,6 +226,10 @@ class Connection {
   std::size_t ooo_ranges() const { return ooo_.ranges().size(); }
   static constexpr std::size_t kMaxOooRanges = 32;
   MemDrops take_mem_drops() { return std::exchange(mem_drops_, MemDrops{}); }
+  /// Gives up all out-of-order data (RFC 2018 8 allows a receiver to renege on
+  /// SACKed data): the stack does this to other connections when in-order data
+  /// found no memory. Returns the bytes given up (counted as OfoPruned).
+  std::size_t prune_ooo();
   /// The buffers' sizes now (SO_RCVBUF, SO_SNDBUF): what the user set, or what
   /// auto-tuning has grown them to.
   std::size_t rcvbuf() const { return config_.rcvbuf; }

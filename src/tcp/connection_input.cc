@@ -510,6 +510,16 @@ bool Connection::charge_receive(std::size_t offset, std::size_t len) {
   return false;
 }
 
+std::size_t Connection::prune_ooo() {
+  const std::size_t bytes = ooo_.bytes();
+  if (bytes == 0) return 0;
+  ooo_.clear();
+  settle_receive_charge();
+  ++mem_drops_.ofo_pruned;
+  mem_drops_.ofo_pruned_bytes += bytes;
+  return bytes;
+}
+
 void Connection::process_fin(base::Instant now) {
   // RFC 9293 3.10.7.4 eighth: "advance RCV.NXT over the FIN, and send an
   // acknowledgment for the FIN".

@@ -43,6 +43,26 @@ TEST(MemoryAccount, PressureHasHysteresis) {
   EXPECT_EQ(a.pressure_entries(), 2u);
 }
 
+// Holders that must leave the band above pressure to received data (queued
+// sends, fragments) are refused at pressure; others go on to max.
+TEST(MemoryAccount, BelowPressureChargesStopAtPressure) {
+  MemoryAccount a({100, 200, 300});
+  MemCharge send(&a, MemKind::tcp, /*below_pressure=*/true);
+  MemCharge recv(&a, MemKind::tcp);
+  EXPECT_EQ(send.room(), 200u);
+  EXPECT_TRUE(send.try_add(150));
+  EXPECT_FALSE(send.try_add(51));
+  EXPECT_TRUE(send.try_add(50));
+  EXPECT_EQ(send.room(), 0u);
+  EXPECT_EQ(recv.room(), 100u);
+  EXPECT_TRUE(recv.try_add(100));
+  EXPECT_FALSE(recv.try_add(1));
+  recv.release_all();
+  EXPECT_EQ(send.room(), 0u);  // at pressure exactly: still nothing for sends
+  send.release(1);
+  EXPECT_EQ(send.room(), 1u);
+}
+
 TEST(MemoryAccount, FromMaxKeepsLinuxRatios) {
   const auto l = MemoryLimits::from_max(3000);
   EXPECT_EQ(l.max, 3000u);

@@ -225,27 +225,48 @@ TEST(TcpMemory, UnderPressureTheRightEdgeStopsMovingForward) {
   EXPECT_GT(freed.ack + freed.window, edge);
 }
 
-TEST(TcpMemory, ASenderWaitsForMemoryAndTheChargeFollowsAcks) {
-  base::MemoryAccount account({1000, 2000, 5000});
+// Queued sends stop at the pressure threshold (an application writing to peers
+// that never read must not take the memory that arriving data needs); received
+// data may use the band up to max.
+TEST(TcpMemory, ASenderWaitsAtPressureAndTheChargeFollowsAcks) {
+  base::MemoryAccount account({1000, 4000, 8000});
   {
     Harness h(&account);
     const Bytes data(8000, 1);
-    EXPECT_EQ(h.conn_.send(data, h.now_), 5000u);
+    EXPECT_EQ(h.conn_.send(data, h.now_), 4000u);
     EXPECT_TRUE(h.conn_.send_blocked_on_memory());
     EXPECT_EQ(h.conn_.send_space(), 0u);
     EXPECT_EQ(h.conn_.send(data, h.now_), 0u);
-    EXPECT_EQ(h.conn_.snd_mem(), 5000u);
+    EXPECT_EQ(h.conn_.snd_mem(), 4000u);
     wire::TcpRepr ack = h.seg();
     ack.ack = kIss + 1 + 3000;
     h.conn_.on_segment(ack, {}, h.now_);
-    EXPECT_EQ(account.usage(), 2000u);
+    EXPECT_EQ(account.usage(), 1000u);
     EXPECT_EQ(h.conn_.send_space(), 3000u);
     EXPECT_EQ(h.conn_.send(data, h.now_), 3000u);
-    EXPECT_EQ(h.data(0, 700).ack, 0u);  // received data finds no room either: refused
-    EXPECT_EQ(account.usage(), 5000u);
+    EXPECT_FALSE(h.conn_.send_blocked_on_memory());
+    EXPECT_EQ(h.data(0, 3000).ack, 3000u);  // received data still finds room above pressure
+    EXPECT_EQ(account.usage(), 7000u);
+    EXPECT_EQ(h.conn_.rcv_mem(), 3000u);
+    EXPECT_EQ(h.data(3000, 1001).ack, 3000u);  // but not past max
   }
   EXPECT_EQ(account.usage(), 0u);  // a connection gives back all it held when it goes
-  EXPECT_LE(account.peak(), 5000u);
+  EXPECT_LE(account.peak(), 8000u);
+}
+
+TEST(TcpMemory, PruneOooGivesUpEverythingOutOfOrder) {
+  base::MemoryAccount account;
+  Harness h(&account);
+  h.data(1000, 500);
+  h.data(3000, 500);
+  EXPECT_EQ(h.conn_.prune_ooo(), 1000u);
+  EXPECT_EQ(h.conn_.ooo_bytes(), 0u);
+  EXPECT_EQ(account.usage(), 0u);
+  const MemDrops m = h.conn_.take_mem_drops();
+  EXPECT_EQ(m.ofo_pruned, 1u);
+  EXPECT_EQ(m.ofo_pruned_bytes, 1000u);
+  EXPECT_EQ(h.data(0, 4000).ack, 4000u);
+  EXPECT_EQ(h.read_all(0), 4000u);
 }
 
 }  // namespace
