@@ -514,6 +514,7 @@ std::size_t Connection::prune_ooo() {
   const std::size_t bytes = ooo_.bytes();
   if (bytes == 0) return 0;
   ooo_.clear();
+  rcv_buf_.release_if_empty();  // nothing unread and no out-of-order data: the storage goes back
   settle_receive_charge();
   ++mem_drops_.ofo_pruned;
   mem_drops_.ofo_pruned_bytes += bytes;
