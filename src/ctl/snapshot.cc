@@ -361,17 +361,17 @@ base::Result<Snapshot, std::string> from_json(std::string_view text) {
     }
     if (const auto r = j.find("memory"); r != j.end()) {  // added in version 1: older writers lack it
       MemoryInfo& m = s.memory;
-      m.usage = r->at("usage").get<std::uint64_t>();
-      m.peak = r->at("peak").get<std::uint64_t>();
-      m.min = r->at("min").get<std::uint64_t>();
-      m.pressure = r->at("pressure").get<std::uint64_t>();
-      m.max = r->at("max").get<std::uint64_t>();
-      m.tcp = r->at("tcp").get<std::uint64_t>();
-      m.udp = r->at("udp").get<std::uint64_t>();
-      m.frag = r->at("frag").get<std::uint64_t>();
+      m.usage = read_field<std::uint64_t>(*r, "usage");
+      m.peak = read_field<std::uint64_t>(*r, "peak");
+      m.min = read_field<std::uint64_t>(*r, "min");
+      m.pressure = read_field<std::uint64_t>(*r, "pressure");
+      m.max = read_field<std::uint64_t>(*r, "max");
+      m.tcp = read_field<std::uint64_t>(*r, "tcp");
+      m.udp = read_field<std::uint64_t>(*r, "udp");
+      m.frag = read_field<std::uint64_t>(*r, "frag");
       m.under_pressure = r->at("under_pressure").get<bool>();
-      m.pressure_entries = r->at("pressure_entries").get<std::uint64_t>();
-      m.refusals = r->at("refusals").get<std::uint64_t>();
+      m.pressure_entries = read_field<std::uint64_t>(*r, "pressure_entries");
+      m.refusals = read_field<std::uint64_t>(*r, "refusals");
     }
     return s;
   } catch (BadValue& e) {
