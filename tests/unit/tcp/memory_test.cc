@@ -83,7 +83,7 @@ class Harness {
   Ack last_ack() {
     Ack a = last_;
     for (const auto& p : conn_.outbox()) {
-      auto repr = wire::TcpRepr::parse(p.data(), kLocal, kRemote);
+      auto repr = wire::TcpRepr::parse(p.packet.data(), kLocal, kRemote);
       if (!repr) continue;
       a.ack = repr->ack - (kIrs + 1);
       a.window = repr->window;
