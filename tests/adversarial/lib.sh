@@ -133,7 +133,14 @@ after_attack() {
   local kb; kb=$(peak_kb)
   [ "$kb" -le "$ADV_MEM_LIMIT_KB" ] || fail "peak memory ${kb} KiB over the limit ${ADV_MEM_LIMIT_KB} KiB"
   log "peak memory ${kb} KiB (limit ${ADV_MEM_LIMIT_KB} KiB)"
-  echo "NOTE: peak memory ${kb} KiB"
+  # The stack's own memory account (docs/hardening.md, Memory limits): its peak
+  # never passes the configured max (--mem-limit; Linux's tcp_mem defaults).
+  local peak max
+  read -r peak max < <("$USTACK" netstat -s --ctl "$CTL" | awk '/^ustack memory:/ { m = 1 } m && $1 == "Peak:" { p = $2 } m && $1 == "Limits:" { x = $7 } END { print p, x }')
+  [ -n "$peak" ] && [ -n "$max" ] || fail "no memory account in ustack netstat -s"
+  [ "$peak" -le "$max" ] || fail "the memory account's peak $peak bytes is over its configured max $max"
+  log "memory account: peak $peak bytes, max $max"
+  echo "NOTE: peak memory ${kb} KiB; account peak $peak of max $max bytes"
   print_moved
 }
 

@@ -99,5 +99,25 @@ TEST(Isn, Ipv6AddressesCountInFull) {
   EXPECT_NE(gen.generate(local, ra, kEpoch), gen.generate(local, rb, kEpoch));
 }
 
+// RFC 7323 7.1 (privacy): a random offset per connection keeps a TSval from
+// revealing the host's uptime or linking its connections to different peers.
+// As Linux's secure_tcp_ts_off: a keyed hash of the address pair, stable for a
+// pair (a SYN cookie's SYN-ACK and the connection rebuilt from its ACK agree).
+TEST(Isn, TimestampOffsetIsKeyedPerAddressPair) {
+  base::Random r1(3), r2(4);
+  IsnGenerator a(r1), b(r2);
+  EXPECT_EQ(a.ts_offset(kLocal, kRemote), a.ts_offset(kLocal, kRemote));
+  // The ports are not part of it (Linux: saddr and daddr only).
+  const Endpoint other_port{kRemote.addr, 40001};
+  EXPECT_EQ(a.ts_offset(kLocal, kRemote), a.ts_offset(kLocal, other_port));
+  // Another peer, or another secret, gives another offset: 64 peers, 64 offsets.
+  std::set<std::uint32_t> seen;
+  for (std::uint8_t i = 1; i <= 64; ++i) seen.insert(a.ts_offset(kLocal, Endpoint{Ipv4Addr(198, 18, 1, i), 40000}));
+  EXPECT_EQ(seen.size(), 64u);
+  EXPECT_NE(a.ts_offset(kLocal, kRemote), b.ts_offset(kLocal, kRemote));
+  // And it is not the ISN's hash: knowing one gives nothing of the other.
+  EXPECT_NE(a.ts_offset(kLocal, kRemote), a.generate(kLocal, kRemote, kEpoch));
+}
+
 }  // namespace
 }  // namespace ustack::tcp
