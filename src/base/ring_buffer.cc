@@ -37,7 +37,7 @@ void RingBuffer::ensure_storage() {
 }
 
 bool RingBuffer::release_if_empty() {
-  if (size_ != 0 || !storage_) return false;
+  if (size_ != 0 || !storage_ || capacity_ > kReleaseMax) return false;
   storage_.reset();
   head_ = 0;
   return true;

@@ -234,6 +234,22 @@ TEST(RingBuffer, ReleaseGivesStorageBackOnlyWhenEmpty) {
   EXPECT_EQ(r.allocated(), 16u);
 }
 
+TEST(RingBuffer, ALargeRingKeepsItsStorageWhenDrained) {
+  // A bulk flow's auto-tuned ring drains again and again: it keeps its storage
+  // rather than being mapped and faulted in anew each time.
+  RingBuffer small(RingBuffer::kReleaseMax), large(RingBuffer::kReleaseMax + 1);
+  const auto data = seq_bytes(100, Byte{7});
+  std::vector<Byte> out(100);
+  for (RingBuffer* r : {&small, &large}) {
+    r->enqueue(data);
+    EXPECT_EQ(r->dequeue(out), 100u);
+  }
+  EXPECT_TRUE(small.release_if_empty());
+  EXPECT_EQ(small.allocated(), 0u);
+  EXPECT_FALSE(large.release_if_empty());
+  EXPECT_EQ(large.allocated(), RingBuffer::kReleaseMax + 1);
+}
+
 TEST(RingBuffer, WriteAtAllocatesAndResizeKeepsThoseBytes) {
   RingBuffer r(16);
   const auto late = seq_bytes(4, Byte{50});
