@@ -404,8 +404,8 @@ TEST_F(TcpApiTest, EpollServesAThousandConnections) {
         char buf[64];
         const ssize_t r = ustack_recv(fd, buf, sizeof buf, 0);
         if (r > 0) {
+          ++served;  // before the echo: the client may check the count as soon as it has it
           ustack_send(fd, buf, static_cast<size_t>(r), MSG_NOSIGNAL);
-          ++served;
         } else if (r == 0) {
           ustack_close(fd);
         }
