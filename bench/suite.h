@@ -5,7 +5,8 @@
 //   in memory (no privileges): two ustack stacks in one thread on the simulated
 //     network, against two Linux sockets in one thread over loopback;
 //   over TAP (root): ustack on a TAP in a namespace the bench creates, against
-//     Linux over a veth pair between two namespaces;
+//     Linux over a veth pair between two namespaces, and against an lwIP peer
+//     (Debian's liblwip-dev) on a second TAP in the same namespace;
 //   scale: bytes per idle established connection at 10,000 and 100,000.
 #pragma once
 
@@ -44,6 +45,9 @@ struct SuiteOptions {
   double tap_bulk_seconds = 3.0;          // each TAP/veth bulk transfer
   std::vector<std::size_t> scale_counts{10000, 100000};
   std::string wrk = "wrk";  // found on PATH unless a path is given
+  /// The lwIP peer (bench/lwip_peer/); empty: ustack-lwip-peer beside the
+  /// running executable (where the build puts it when liblwip-dev is installed).
+  std::string lwip_peer;
   /// Non-empty: only the in-memory measurement of this name (tcp_bulk, tcp_rr,
   /// tcp_conn, udp_64, udp_1472), for profiling one path.
   std::string only;

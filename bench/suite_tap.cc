@@ -6,6 +6,10 @@
 //              198.18.5.2 on it), vb-bench0 198.18.6.1/24, wrk, the Linux senders
 //   ns-benchp: vb-bench1 198.18.6.2/24, the Linux receivers and servers of the
 //              reference measurements
+//   ns-bench also holds tap-bench1 198.18.7.1/24, Linux's side of a second TAP
+//   that the lwIP peer (bench/lwip_peer/, a process of its own) opens as
+//   198.18.7.2: the same kind of TAP, in the same namespace, with the same Linux
+//   sender and receiver code as the ustack rows.
 //
 // Sources and sinks are written once against apps::SocketCalls, so each side
 // runs the same code on ustack's sockets and on Linux's.
@@ -30,6 +34,7 @@
 
 #include "apps/calls.h"
 #include "apps/server.h"
+#include "bench/peer_process.h"
 #include "bench/suite.h"
 #include "bench/suite_util.h"
 #include "ustack/host.h"
@@ -40,6 +45,9 @@ namespace {
 constexpr const char* kNs = "ns-bench";
 constexpr const char* kPeerNs = "ns-benchp";
 constexpr const char* kTap = "tap-bench0";
+constexpr const char* kLwipTap = "tap-bench1";
+constexpr std::uint32_t kLinuxLwipTapAddr = 0xc6120701;  // 198.18.7.1
+constexpr std::uint32_t kLwipAddr = 0xc6120702;          // 198.18.7.2 (the lwIP peer)
 constexpr std::uint32_t kLinuxTapAddr = 0xc6120501;   // 198.18.5.1
 constexpr std::uint32_t kUstackAddr = 0xc6120502;     // 198.18.5.2
 constexpr std::uint32_t kPeerAddr = 0xc6120602;       // 198.18.6.2 (ns-benchp)
@@ -66,6 +74,9 @@ std::string setup() {
       "ip -n " + ns + " tuntap add dev " + kTap + " mode tap",
       "ip -n " + ns + " addr add 198.18.5.1/24 dev " + kTap,
       "ip -n " + ns + " link set " + kTap + " up",
+      "ip -n " + ns + " tuntap add dev " + kLwipTap + " mode tap",
+      "ip -n " + ns + " addr add 198.18.7.1/24 dev " + kLwipTap,
+      "ip -n " + ns + " link set " + kLwipTap + " up",
       "ip -n " + ns + " link add vb-bench0 type veth peer name vb-bench1 netns " + peer,
       "ip -n " + ns + " addr add 198.18.6.1/24 dev vb-bench0",
       "ip -n " + peer + " addr add 198.18.6.2/24 dev vb-bench1",
@@ -252,6 +263,82 @@ std::optional<double> wrk(const SuiteOptions& o, const std::string& url, std::st
 
 bool have_wrk(const SuiteOptions& o) { return sh("command -v " + o.wrk); }
 
+/// The lwIP peer's path: the option, or ustack-lwip-peer beside this executable.
+std::string lwip_peer_path(const SuiteOptions& o) {
+  if (!o.lwip_peer.empty()) return o.lwip_peer;
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "ustack-lwip-peer";
+  std::string self(buf, static_cast<std::size_t>(n));
+  const auto slash = self.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/ustack-lwip-peer";
+}
+
+/// "key=value" out of a line the lwIP peer prints ("sink bytes=N seconds=S").
+double field(const std::string& line, const std::string& key) {
+  const auto at = line.find(" " + key + "=");
+  return at == std::string::npos ? -1 : std::strtod(line.c_str() + at + key.size() + 2, nullptr);
+}
+
+/// Linux (ns-bench) -> the lwIP peer's sink over tap-bench1: the same source()
+/// as Linux -> ustack; the peer times accept to end of stream, as sink() does.
+std::optional<double> linux_to_lwip(const SuiteOptions& o, const std::string& peer, std::string* why) {
+  const double limit = o.tap_bulk_seconds + 30;
+  auto p = PeerProcess::start({peer, "--tap", kLwipTap, "--addr", "198.18.7.2/24", "--mode", "sink", "--port", "5401",
+                               "--count", "1", "--timeout", std::to_string(static_cast<int>(limit))},
+                              why);
+  if (!p) return std::nullopt;
+  if (!p->line_starting("ready", 10)) {
+    *why = "lwIP peer not ready: " + p->output();
+    return std::nullopt;
+  }
+  const bool sent = source(apps::linux_calls(), kLwipAddr, 5401, o.tap_bulk_seconds);
+  const auto line = p->line_starting("sink ", 10);
+  const int rc = p->wait(5);
+  const double bytes = line ? field(*line, "bytes") : -1, secs = line ? field(*line, "seconds") : -1;
+  if (!sent || rc != 0 || bytes <= 0 || secs <= 0) {
+    *why = "Linux -> lwIP failed (sent " + std::string(sent ? "ok" : "failed") + ", peer status " +
+           std::to_string(rc) + "): " + (line ? *line : p->output());
+    return std::nullopt;
+  }
+  return bytes * 8 / secs / 1e9;
+}
+
+/// The lwIP peer's source -> a Linux sink() in ns-bench over tap-bench1, the
+/// same sink as ustack -> Linux.
+std::optional<double> lwip_to_linux(const SuiteOptions& o, const std::string& peer, std::string* why) {
+  const auto& lx = apps::linux_calls();
+  const int l = listen_on(lx, kLinuxLwipTapAddr, 5402);
+  if (l < 0) {
+    *why = "listen failed";
+    return std::nullopt;
+  }
+  SinkResult r;
+  std::thread t(sink, std::cref(lx), l, &r);
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.3f", o.tap_bulk_seconds);
+  const double limit = o.tap_bulk_seconds + 30;
+  auto p = PeerProcess::start({peer, "--tap", kLwipTap, "--addr", "198.18.7.2/24", "--mode", "source", "--connect",
+                               "198.18.7.1:5402", "--seconds", secs, "--timeout",
+                               std::to_string(static_cast<int>(limit))},
+                              why);
+  int rc = -1;
+  std::string out;
+  if (p) {
+    rc = p->wait(limit + 5);
+    out = p->output();
+  }
+  ::shutdown(l, SHUT_RDWR);  // wakes an accept() still waiting (the peer never connected)
+  t.join();
+  ::close(l);
+  if (!p) return std::nullopt;
+  if (rc != 0 || !r.ok || r.seconds <= 0) {
+    *why = "lwIP -> Linux failed (peer status " + std::to_string(rc) + "): " + out;
+    return std::nullopt;
+  }
+  return r.bytes * 8.0 / r.seconds / 1e9;
+}
+
 }  // namespace
 
 std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
@@ -274,7 +361,10 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
       make("ustack_to_linux", "TCP bulk, ustack -> Linux over TAP", "Gbit/s", "Linux -> Linux over veth"),
       make("conn_serial", "Serial connections, ustack -> Linux over TAP", "conn/s", "Linux -> Linux over veth"),
       make("http_wrk", "HTTP requests (wrk -c32) to apps/server", "req/s", "same server on Linux sockets, veth"),
-      make("lwip_bulk", "TCP bulk, Linux -> ustack against Linux -> lwIP over TAP", "ratio", "lwIP peer over TAP"),
+      make("lwip_bulk_in", "TCP bulk, Linux -> ustack against Linux -> lwIP, both over TAP", "Gbit/s",
+           "Linux -> lwIP peer over TAP"),
+      make("lwip_bulk_out", "TCP bulk, ustack -> Linux against lwIP -> Linux, both over TAP", "Gbit/s",
+           "lwIP peer -> Linux over TAP"),
   };
   auto skip_all = [&](const std::string& why) {
     for (auto& m : planned) {
@@ -411,8 +501,45 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
       }
       emit(m);
     }
-    planned[4].skipped = "not built: the lwIP peer (liblwip-dev with its own PBUF_RAM TAP netif) is not written yet";
-    emit(planned[4]);
+    // --- Bulk against the lwIP peer (bench/lwip_peer/) on tap-bench1: the same
+    // Linux source and sink code as the ustack rows above, the same duration;
+    // ustack's figures are those rows'.
+    {
+      auto& in = planned[4];
+      auto& outm = planned[5];
+      const std::string peer = lwip_peer_path(o);
+      if (::access(peer.c_str(), X_OK) != 0) {
+        in.skipped = outm.skipped = "the lwIP peer is not built (" + peer +
+                                    " missing): it needs Debian's liblwip-dev when configuring "
+                                    "(scripts/deps.sh build, then a fresh build directory)";
+      } else {
+        const std::string note =
+            std::to_string(static_cast<int>(o.tap_bulk_seconds)) +
+            " s of 64 KB sends each, the same Linux code; lwIP 2.1.3 as Debian builds it (liblwip-dev): TCP_MSS "
+            "1460, TCP_WND 65535 (window scale 1), TCP_SND_BUF 65535, MEM_LIBC_MALLOC, checksums in software "
+            "(LWIP_CHECKSUM_ON_COPY), raw API under the core lock on one thread, its own PBUF_RAM TAP netif on "
+            "tap-bench1 (no offloads); ustack: the figure of the row above";
+        auto fill = [&](Measurement& m, const Measurement& ours, std::optional<double> lw, const std::string& why_lw) {
+          if (!lw) {
+            m.skipped = why_lw;
+          } else if (!ours.skipped.empty()) {
+            m.skipped = "ustack's figure is missing (" + ours.skipped + "); lwIP measured " + std::to_string(*lw) +
+                        " Gbit/s";
+          } else {
+            m.value = ours.value;
+            m.reference_value = *lw;
+            m.note = note;
+          }
+        };
+        std::string why_in, why_out;
+        const auto lw_in = linux_to_lwip(o, peer, &why_in);
+        const auto lw_out = lwip_to_linux(o, peer, &why_out);
+        fill(in, to_us, lw_in, why_in);
+        fill(outm, from_us, lw_out, why_out);
+      }
+      emit(in);
+      emit(outm);
+    }
   }
   teardown();
   return out;

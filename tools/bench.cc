@@ -18,6 +18,7 @@ struct BenchOptions {
   double seconds = 2.0;
   std::string md;
   std::string wrk = "wrk";
+  std::string lwip_peer;
   std::string only;
 };
 
@@ -44,6 +45,7 @@ int run(const BenchOptions& bo, const std::string& command_line) {
   o.scale = !bo.no_scale;
   o.seconds = bo.seconds;
   o.wrk = bo.wrk;
+  o.lwip_peer = bo.lwip_peer;
   o.only = bo.only;
   if (!o.only.empty()) o.tap = o.scale = false;
   if (bo.quick) {
@@ -98,6 +100,8 @@ void register_bench(CLI::App& app) {
   cmd->add_flag("--no-tap", o->no_tap, "Skip the TAP measurements (they need root)");
   cmd->add_flag("--no-scale", o->no_scale, "Skip memory per connection at scale");
   cmd->add_option("--wrk", o->wrk, "The wrk binary (default: wrk on PATH)");
+  cmd->add_option("--lwip-peer", o->lwip_peer,
+                  "The lwIP peer program (default: ustack-lwip-peer beside this executable)");
   cmd->add_option("--only", o->only, "Only this in-memory measurement (tcp_bulk, tcp_rr, ...), e.g. under perf");
   cmd->callback([o, cmd] {
     std::string line = "ustack bench";
