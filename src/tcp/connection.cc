@@ -249,6 +249,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
     if (edge > rcv_adv_ || rcv_adv_ < rcv_nxt_) rcv_adv_ = edge;
     segs_since_ack_ = 0;
     ack_now_ = false;
+    ack_pushed_ = false;
     delack_deadline_.reset();
   }
 }
@@ -367,8 +368,14 @@ void Connection::output(base::Instant now) {
       if (!pacing_allows(now)) break;  // on_timer() sends it at pacing_deadline_
       const bool fin = fin_queued_ && all;
       // PSH on the segment that empties the queue, and on one the override timeout
-      // forced out (Linux tcp_write_wakeup marks it so).
-      std::uint8_t flags = flag::ack | ((all || force_send_) ? flag::psh : 0) | (fin ? flag::fin : 0);
+      // forced out (Linux tcp_write_wakeup marks it so). Also on a loss probe of new
+      // data: the probe exists to draw an ACK, and a receiver that delays ACKs
+      // answers a full-sized PSH segment as soon as its application has read it
+      // (Linux tcp_measure_rcv_mss: "the data sender may be waiting for an ACK if
+      // cwnd-bound"), not 40 ms later when its delayed-ACK timer fires. RFC 1122
+      // 4.2.2.2 leaves when to push, beyond the last buffered segment, to the sender.
+      const bool push = all || force_send_ || tlp_new_data_;
+      std::uint8_t flags = flag::ack | (push ? flag::psh : 0) | (fin ? flag::fin : 0);
       // RFC 3168 6.1.2: CWR on "the first new data packet sent after the window reduction".
       if (std::exchange(ecn_queue_cwr_, false)) flags |= flag::cwr;
       if (!rtt_probe_ && !ts_ok_ && snd_nxt_ >= snd_max_) rtt_probe_ = std::pair{snd_nxt_, now};
@@ -605,6 +612,12 @@ std::size_t Connection::receive(base::MutByteSpan out, bool peek, base::Instant 
     // Read to the end with no out-of-order data past it: the storage goes back
     // until the next segment (the window, counted on capacity(), is unchanged).
     if (ooo_.empty()) rcv_buf_.release_if_empty();
+  }
+  if (n > 0 && !peek && delack_deadline_ && ack_pushed_ && rcv_buf_.empty()) {
+    // Linux tcp_cleanup_rbuf: a pushed full-sized segment, now read to the end,
+    // is acknowledged at once rather than when the delayed-ACK timer fires.
+    ack_now_ = true;
+    output(now);
   }
   if (n > 0 && !peek && synchronized() && !fin_received_) {
     // A window update when the read freed "lots" of space: Linux (tcp_cleanup_rbuf)

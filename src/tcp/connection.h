@@ -488,6 +488,8 @@ class Connection {
   unsigned segs_since_ack_ = 0;
   bool ack_now_ = false;
   unsigned quick_acks_ = 16;         // ACK at once at the start of a connection (as Linux)
+  bool ack_pushed_ = false;          // a full-sized PSH segment awaits its ACK (Linux ICSK_ACK_PUSHED)
+  std::uint32_t rcv_mss_ = 536;      // the peer's segment size as seen (Linux icsk_ack.rcv_mss)
 
   // Other timers.
   std::optional<base::Instant> persist_deadline_;

@@ -476,6 +476,16 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     ack_now_ = true;
   } else {
     ++segs_since_ack_;
+    // Linux tcp_measure_rcv_mss: a segment of at least the MSS with PSH "is likely
+    // the end of an application write ... the data sender may be waiting for an
+    // ACK if cwnd-bound": receive() acknowledges it once the application has read
+    // everything. (Linux also marks shorter segments; its ping-pong mode then keeps
+    // request/response traffic from paying a pure ACK per request, which ustack,
+    // without that mode, would pay: shorter segments are left to the timer.)
+    if (written >= rcv_mss_) {
+      rcv_mss_ = static_cast<std::uint32_t>(std::min<std::size_t>(written, route_mss_));
+      if (seg.flags & flag::psh) ack_pushed_ = true;
+    }
     // RFC 5681 4.2: an ACK at once when a segment fills a hole; otherwise at least
     // every second full-sized segment (RFC 9293 3.8.6.3), else within the delay.
     schedule_ack(had_holes, now);
