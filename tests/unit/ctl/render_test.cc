@@ -184,6 +184,20 @@ TEST_F(Rendered, SsBadFilterIsAClearError) {
             "unknown filter word 'frobnicate' (expected state, exclude, sport, dport, src, dst, and, or, not)");
   EXPECT_EQ(parse_error({"(", "sport", "=", ":80"}), "')' expected");
   EXPECT_EQ(parse_error({"sport", "=", ":80", ")"}), "unexpected ')'");
+  // Bounded: the parser recurses on "(" and "not", and the tree it builds is
+  // evaluated and freed by recursion (fuzz_ctl found a stack overflow here).
+  std::vector<std::string> nested(64, "(");
+  nested.push_back("sport");
+  nested.push_back(":80");
+  nested.insert(nested.end(), 64, ")");
+  EXPECT_EQ(parse_error(nested), "ok");
+  nested.insert(nested.begin(), "not");
+  EXPECT_EQ(parse_error(nested), "the filter nests '(' and 'not' more than 64 deep");
+  EXPECT_EQ(parse_error(std::vector<std::string>(100000, "(")), "the filter has 100000 words; at most 1024");
+  std::vector<std::string> chain;
+  for (int i = 0; i < 300; ++i) chain.insert(chain.end(), {"sport", ":80", "or"});
+  chain.insert(chain.end(), {"sport", ":80"});
+  EXPECT_EQ(parse_error(chain), "ok");
 }
 
 TEST_F(Rendered, SsJsonHoldsTheSelectedSockets) {
