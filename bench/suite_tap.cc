@@ -441,6 +441,46 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
     emit(to_us);
     emit(from_us);
 
+    // --- Bulk against the lwIP peer (bench/lwip_peer/) on tap-bench1: the same
+    // Linux source and sink code as the ustack rows above, the same duration,
+    // right after them; ustack's figures are those rows'.
+    {
+      auto& in = planned[4];
+      auto& outm = planned[5];
+      const std::string peer = lwip_peer_path(o);
+      if (::access(peer.c_str(), X_OK) != 0) {
+        in.skipped = outm.skipped = "the lwIP peer is not built (" + peer +
+                                    " missing): it needs Debian's liblwip-dev when configuring "
+                                    "(scripts/deps.sh build, then a fresh build directory)";
+      } else {
+        const std::string note =
+            std::to_string(static_cast<int>(o.tap_bulk_seconds)) +
+            " s of 64 KB sends each, the same Linux code; lwIP 2.1.3 as Debian builds it (liblwip-dev): TCP_MSS "
+            "1460, TCP_WND 65535 (window scale 1), TCP_SND_BUF 65535, MEM_LIBC_MALLOC, checksums in software "
+            "(LWIP_CHECKSUM_ON_COPY), raw API under the core lock on one thread, its own PBUF_RAM TAP netif on "
+            "tap-bench1 (no offloads); ustack: its figure in tap/";
+        auto fill = [&](Measurement& m, const Measurement& ours, std::optional<double> lw, const std::string& why_lw) {
+          if (!lw) {
+            m.skipped = why_lw;
+          } else if (!ours.skipped.empty()) {
+            m.skipped = "ustack's figure is missing (" + ours.skipped + "); lwIP measured " + std::to_string(*lw) +
+                        " Gbit/s";
+          } else {
+            m.value = ours.value;
+            m.reference_value = *lw;
+            m.note = note + ours.name + ", measured just before";
+          }
+        };
+        std::string why_in, why_out;
+        const auto lw_in = linux_to_lwip(o, peer, &why_in);
+        const auto lw_out = lwip_to_linux(o, peer, &why_out);
+        fill(in, to_us, lw_in, why_in);
+        fill(outm, from_us, lw_out, why_out);
+      }
+      emit(in);
+      emit(outm);
+    }
+
     // --- Serial connection rate against a Linux listener.
     {
       auto& m = planned[2];
@@ -500,45 +540,6 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
         }
       }
       emit(m);
-    }
-    // --- Bulk against the lwIP peer (bench/lwip_peer/) on tap-bench1: the same
-    // Linux source and sink code as the ustack rows above, the same duration;
-    // ustack's figures are those rows'.
-    {
-      auto& in = planned[4];
-      auto& outm = planned[5];
-      const std::string peer = lwip_peer_path(o);
-      if (::access(peer.c_str(), X_OK) != 0) {
-        in.skipped = outm.skipped = "the lwIP peer is not built (" + peer +
-                                    " missing): it needs Debian's liblwip-dev when configuring "
-                                    "(scripts/deps.sh build, then a fresh build directory)";
-      } else {
-        const std::string note =
-            std::to_string(static_cast<int>(o.tap_bulk_seconds)) +
-            " s of 64 KB sends each, the same Linux code; lwIP 2.1.3 as Debian builds it (liblwip-dev): TCP_MSS "
-            "1460, TCP_WND 65535 (window scale 1), TCP_SND_BUF 65535, MEM_LIBC_MALLOC, checksums in software "
-            "(LWIP_CHECKSUM_ON_COPY), raw API under the core lock on one thread, its own PBUF_RAM TAP netif on "
-            "tap-bench1 (no offloads); ustack: the figure of the row above";
-        auto fill = [&](Measurement& m, const Measurement& ours, std::optional<double> lw, const std::string& why_lw) {
-          if (!lw) {
-            m.skipped = why_lw;
-          } else if (!ours.skipped.empty()) {
-            m.skipped = "ustack's figure is missing (" + ours.skipped + "); lwIP measured " + std::to_string(*lw) +
-                        " Gbit/s";
-          } else {
-            m.value = ours.value;
-            m.reference_value = *lw;
-            m.note = note;
-          }
-        };
-        std::string why_in, why_out;
-        const auto lw_in = linux_to_lwip(o, peer, &why_in);
-        const auto lw_out = lwip_to_linux(o, peer, &why_out);
-        fill(in, to_us, lw_in, why_in);
-        fill(outm, from_us, lw_out, why_out);
-      }
-      emit(in);
-      emit(outm);
     }
   }
   teardown();

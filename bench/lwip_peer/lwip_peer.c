@@ -20,7 +20,9 @@
  *   --mode source  connect to --connect A.B.C.D:PORT; send --bytes N or for
  *                  --seconds S a fixed pseudo-random sequence (copied into lwIP,
  *                  as send() copies); shut the sending side; wait for the peer's
- *                  FIN; print "source bytes=N seconds=S sha256=HEX"; exit.
+ *                  FIN; print "source bytes=N seconds=S [sha256=HEX]"; exit.
+ *   --hash         the sha256 of what was read or sent (for tests: it costs
+ *                  more CPU than lwIP itself, so the bench leaves it off).
  *
  * "ready" is printed once the interface is up (and the listener open). The
  * address answers ping (lwIP's ICMP). Exit status 0 when done, 1 on any error,
@@ -284,7 +286,7 @@ static void source_pump(void) {
     if (n == 0) break;
     const uint8_t* at = src.data + src.sent % kPeriod;
     if (tcp_write(src.pcb, at, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) break; /* ERR_MEM: queue full */
-    sha256_update(&src.sha, at, n);
+    if (opt.hash) sha256_update(&src.sha, at, n);
     src.sent += n;
   }
   tcp_output(src.pcb);
@@ -308,9 +310,10 @@ static err_t source_recv(void* arg, struct tcp_pcb* pcb, struct pbuf* p, err_t e
   }
   /* The peer's FIN: it has read everything (it closes after our FIN). */
   const double secs = now_s() - src.start;
-  char hex[65];
-  sha256_hex(&src.sha, hex);
-  printf("source bytes=%llu seconds=%.6f sha256=%s\n", (unsigned long long)src.sent, secs, hex);
+  char hex[65] = "";
+  if (opt.hash) sha256_hex(&src.sha, hex);
+  printf("source bytes=%llu seconds=%.6f%s%s\n", (unsigned long long)src.sent, secs, opt.hash ? " sha256=" : "",
+         hex);
   if (!src.shut) {
     fprintf(stderr, "ustack-lwip-peer: the peer closed before the source was done\n");
     failed = true;
@@ -353,7 +356,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: ustack-lwip-peer --tap NAME --addr A.B.C.D/LEN\n"
           "         --mode sink --port P [--hash] [--count N]\n"
-          "       | --mode source --connect A.B.C.D:PORT (--bytes N | --seconds S)\n"
+          "       | --mode source --connect A.B.C.D:PORT (--bytes N | --seconds S) [--hash]\n"
           "       [--timeout S]\n");
 }
 
