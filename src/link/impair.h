@@ -49,8 +49,10 @@ struct ImpairStats {
 /// Held frames are released by time. Outbound: every call to transmit() or receive()
 /// first hands due outbound frames to the inner device, each with its due
 /// time as `now`; the stack calls receive() on every poll, and next_deadline() says
-/// when the next one is due. Inbound: receive() pulls what the inner device has
-/// (up to a batch per call), impairs it, and returns the earliest due frame.
+/// when the next one is due. Inbound: receive() returns the earliest due frame; only
+/// when none is due does it pull what the inner device has (up to a batch), so the
+/// hold queue keeps what the delay line holds plus one batch, and a backlog stays in
+/// the inner device (for a TAP, the kernel's queue, bounded and counted there).
 ///
 /// Reordering holds a frame back until the next frame in the same direction has
 /// been sent ahead of it (or until delay + kReorderHoldMax if none comes); jitter

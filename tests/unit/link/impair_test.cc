@@ -202,6 +202,24 @@ TEST_F(ImpairTest, DelayHoldsInboundFramesUntilDue) {
   EXPECT_EQ(dev_->stats().rx_frames, 1u);
 }
 
+TEST_F(ImpairTest, InboundBacklogStaysInTheInnerDeviceWithoutOverflow) {
+  // A sender far ahead of the stack: 20,000 frames wait in the inner device, and
+  // the stack takes one frame per receive(). The hold queue must not swallow the
+  // backlog a batch per call until it overflows (kQueueLimit): then it dropped
+  // every arriving frame, far beyond the configured loss.
+  impair("reorder=1%,seed=3");
+  Bytes buf(2048);
+  constexpr std::uint32_t kFrames = 20000;
+  for (std::uint32_t i = 0; i < kFrames; ++i)
+    ASSERT_TRUE(b_.transmit(at_ms(0), numbered_frame(i, testing::mac(1), testing::mac(2))));
+  std::set<std::uint32_t> got;
+  for (int ms = 0; ms <= 20 && got.size() < kFrames; ++ms)
+    while (auto n = dev_->receive(at_ms(ms), buf)) got.insert(frame_id(base::ByteSpan(buf.data(), *n)));
+  EXPECT_EQ(got.size(), kFrames);
+  EXPECT_EQ(dev_->impair_stats().in.overflow, 0u);
+  EXPECT_EQ(dev_->stats().rx_dropped, 0u);
+}
+
 TEST_F(ImpairTest, JitterStaysInRangeAndKeepsOrder) {
   impair("delay=10ms,jitter=5ms,seed=2");
   Bytes buf(2048);
