@@ -29,6 +29,8 @@ class Assembler {
   /// The bytes the ranges cover.
   std::size_t bytes() const { return bytes_; }
   std::size_t max_ranges() const { return max_ranges_; }
+  /// Changes the bound for later add()s; ranges already held stay, even past it.
+  void set_max_ranges(std::size_t n) { max_ranges_ = n; }
   /// The ranges held, [start, end) relative to the front, in order.
   const std::vector<std::pair<std::size_t, std::size_t>>& ranges() const { return ranges_; }
   void clear() {

@@ -137,8 +137,50 @@ std::uint32_t Connection::ts_now(base::Instant now) const {
 }
 
 std::size_t Connection::sack_blocks_to_send() const {
-  if (!sack_ok_ || ooo_.empty()) return 0;
-  return std::min<std::size_t>(ooo_.ranges().size(), ts_ok_ ? 3 : 4);  // 40 bytes of options at most
+  if (!sack_ok_ || (ooo_.empty() && !dsack_)) return 0;
+  return std::min<std::size_t>(ooo_.ranges().size() + (dsack_ ? 1 : 0), ts_ok_ ? 3 : 4);  // 40 bytes of options at most
+}
+
+void Connection::note_sack_trigger(Seq seq) {
+  std::size_t n = std::min(sack_recent_n_, kSackRecent - 1);
+  for (std::size_t i = n; i > 0; --i) sack_recent_[i] = sack_recent_[i - 1];
+  sack_recent_[0] = seq;
+  sack_recent_n_ = n + 1;
+}
+
+void Connection::note_duplicate(Seq start, Seq end) {
+  // RFC 2883 4: "If the D-SACK block reports a duplicate contiguous sequence from
+  // a (possibly larger) block of data in the receiver's data queue above the
+  // cumulative acknowledgement, then the second SACK block in that SACK option
+  // should specify that (possibly larger) block of data" (note_sack_trigger()
+  // puts it second). Linux sends them (tcp_dsack_set); a sender learns from them
+  // that a retransmission was spurious: it undoes the reduction and widens its
+  // reordering window (RFC 8985 6.2).
+  if (sack_ok_ && config_.sack && end > start) dsack_ = wire::SackBlock{start.value(), end.value()};
+}
+
+std::vector<wire::SackBlock> Connection::sack_blocks() const {
+  std::vector<wire::SackBlock> blocks;
+  if (dsack_) blocks.push_back(*dsack_);
+  std::vector<wire::SackBlock> islands;
+  for (const auto& [start, end] : ooo_.ranges())
+    islands.push_back({(rcv_nxt_ + static_cast<std::uint32_t>(start)).value(),
+                       (rcv_nxt_ + static_cast<std::uint32_t>(end)).value()});
+  std::vector<bool> taken(islands.size(), false);
+  // RFC 2018 4: the block of the segment that triggered this ACK, then those of the
+  // arrivals before it, most recent first; then the rest, lowest first.
+  for (std::size_t r = 0; r < sack_recent_n_; ++r) {
+    for (std::size_t i = 0; i < islands.size(); ++i) {
+      if (!taken[i] && in_window(sack_recent_[r], Seq(islands[i].left), Seq(islands[i].right))) {
+        taken[i] = true;
+        blocks.push_back(islands[i]);
+        break;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < islands.size(); ++i)
+    if (!taken[i]) blocks.push_back(islands[i]);
+  return blocks;
 }
 
 std::uint16_t Connection::effective_mss() const {
@@ -207,19 +249,11 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   } else {
     r.window = window_to_advertise();
     if (ts_ok_) r.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
-    if (sack_ok_ && (flags & flag::ack) && !ooo_.empty()) {
+    if (sack_ok_ && (flags & flag::ack) && (!ooo_.empty() || dsack_)) {
       // RFC 2018 4: "The first SACK block ... MUST specify the contiguous block of
-      // data containing the segment which triggered this ACK"; then the others.
-      std::vector<wire::SackBlock> blocks;
-      for (const auto& [start, end] : ooo_.ranges())
-        blocks.push_back({(rcv_nxt_ + static_cast<std::uint32_t>(start)).value(),
-                          (rcv_nxt_ + static_cast<std::uint32_t>(end)).value()});
-      if (last_ooo_seq_) {
-        auto it = std::find_if(blocks.begin(), blocks.end(), [&](const wire::SackBlock& b) {
-          return in_window(*last_ooo_seq_, Seq(b.left), Seq(b.right));
-        });
-        if (it != blocks.end()) std::rotate(blocks.begin(), it, it + 1);
-      }
+      // data containing the segment which triggered this ACK"; then the most
+      // recently reported others. A D-SACK block comes first of all (RFC 2883 4).
+      const std::vector<wire::SackBlock> blocks = sack_blocks();
       const std::size_t room = sack_blocks_to_send();
       for (std::size_t i = 0; i < blocks.size() && i < room; ++i) r.options.sack_blocks[i] = blocks[i];
       r.options.sack_count = static_cast<std::uint8_t>(std::min(blocks.size(), room));
@@ -250,6 +284,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
     segs_since_ack_ = 0;
     ack_now_ = false;
     ack_pushed_ = false;
+    dsack_.reset();  // reported once
     delack_deadline_.reset();
   }
 }

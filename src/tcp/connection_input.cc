@@ -220,7 +220,13 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
   // first: check sequence number. "If an incoming segment is not acceptable, an
   // acknowledgment should be sent in reply (unless the RST bit is set ...)".
   if (!acceptable(seg, len)) {
-    if (!(seg.flags & flag::rst)) send_ack(now);
+    if (!(seg.flags & flag::rst)) {
+      // Data we already acknowledged: a D-SACK of it (as Linux's tcp_send_dupack).
+      const Seq seq(seg.seq);
+      if (!payload.empty() && seq < rcv_nxt_)
+        note_duplicate(seq, std::min(seq + static_cast<std::uint32_t>(payload.size()), rcv_nxt_));
+      send_ack(now);
+    }
     return;
   }
   // second: check the RST bit, with RFC 5961 3.2: "If the RST bit is set and the
@@ -421,9 +427,11 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
   if (seq < rcv_nxt_) {
     const auto skip = static_cast<std::size_t>(rcv_nxt_ - seq);
     if (skip >= payload.size()) {
+      note_duplicate(seq, seq + static_cast<std::uint32_t>(payload.size()));
       ack_now_ = true;  // a pure duplicate: acknowledge at once (RFC 5681 4.2)
       return;
     }
+    note_duplicate(seq, rcv_nxt_);  // the part we had (Linux tcp_data_queue)
     payload = payload.subspan(skip);
     seq = rcv_nxt_;
   }
@@ -451,6 +459,16 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
   }
   const std::size_t written = rcv_buf_.write_at(offset, payload);
   const bool had_holes = !ooo_.empty();
+  // Out-of-order data we already hold: the first part held is a duplicate (RFC 2883).
+  for (const auto& [start, end] : ooo_.ranges()) {
+    if (start >= offset + written) break;
+    if (end > offset) {
+      note_duplicate(rcv_nxt_ + static_cast<std::uint32_t>(std::max(start, offset)),
+                     rcv_nxt_ + static_cast<std::uint32_t>(std::min(end, offset + written)));
+      break;
+    }
+  }
+  ooo_.set_max_ranges(ooo_range_limit());  // the buffer may have grown (auto-tuning)
   if (!ooo_.add(offset, written)) {
     // Too many holes to track (only out-of-order data can be refused here: the
     // assembler always takes the front): drop it, the peer will resend.
@@ -472,7 +490,7 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     // Out of order: "an immediate duplicate ACK" (RFC 5681 4.2), with SACK blocks.
     ++info_.ooo_segments;
     ++mem_drops_.ofo_queue;
-    last_ooo_seq_ = seq;
+    note_sack_trigger(seq);
     ack_now_ = true;
   } else {
     ++segs_since_ack_;
@@ -491,6 +509,10 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     schedule_ack(had_holes, now);
   }
   if (ooo_fin_ && *ooo_fin_ == rcv_nxt_) process_fin(now);
+}
+
+std::size_t Connection::ooo_range_limit() const {
+  return std::max(kMinOooRanges, rcv_buf_.capacity() / kOooBytesPerRange);
 }
 
 bool Connection::charge_receive(std::size_t offset, std::size_t len) {

@@ -108,15 +108,29 @@ class Harness {
   Ack last_;
 };
 
+// A fixed 32 ranges refused data on a fast path with 2% loss, where a window of
+// thousands of segments holds ~60 holes: Linux resent each refused segment up to
+// 21 times (interop test 20). The bound now scales with the receive buffer.
+TEST(TcpMemory, OutOfOrderRangesScaleWithTheReceiveBuffer) {
+  Harness small(nullptr, true, 16 * 1024);
+  EXPECT_EQ(small.conn_.ooo_range_limit(), Connection::kMinOooRanges);
+  Harness h(nullptr, true, 4 * 1024 * 1024);
+  EXPECT_EQ(h.conn_.ooo_range_limit(), 4u * 1024 * 1024 / Connection::kOooBytesPerRange);
+  for (std::size_t i = 1; i <= 100; ++i) h.data(i * 200, 100);
+  EXPECT_EQ(h.conn_.ooo_ranges(), 100u);
+  EXPECT_EQ(h.conn_.take_mem_drops().ofo_ranges, 0u);
+}
+
 // A suspicion from review, confirmed: with every hole slot taken by islands, a
 // segment at RCV.NXT that touched none of them was refused like an island, so the
 // receiver could not move forward until the peer resent exactly the right bytes.
 TEST(TcpMemory, DataAtRcvNxtIsTakenWhenEveryHoleSlotIsTaken) {
   Harness h(nullptr);
-  for (std::size_t i = 1; i <= Connection::kMaxOooRanges; ++i) h.data(i * 100, 10);
-  EXPECT_EQ(h.conn_.ooo_ranges(), Connection::kMaxOooRanges);
-  h.data(100 * (Connection::kMaxOooRanges + 1), 10);  // a 33rd island: refused, counted
-  EXPECT_EQ(h.conn_.ooo_ranges(), Connection::kMaxOooRanges);
+  const std::size_t limit = h.conn_.ooo_range_limit();
+  for (std::size_t i = 1; i <= limit; ++i) h.data(i * 100, 10);
+  EXPECT_EQ(h.conn_.ooo_ranges(), limit);
+  h.data(100 * (limit + 1), 10);  // one island too many: refused, counted
+  EXPECT_EQ(h.conn_.ooo_ranges(), limit);
   const Ack a = h.data(0, 50);  // the front, touching no island
   EXPECT_EQ(a.ack, 50u);
   EXPECT_EQ(h.read_all(0), 50u);
@@ -124,7 +138,7 @@ TEST(TcpMemory, DataAtRcvNxtIsTakenWhenEveryHoleSlotIsTaken) {
   EXPECT_EQ(b.ack, 110u);
   const MemDrops m = h.conn_.take_mem_drops();
   EXPECT_EQ(m.ofo_ranges, 1u);
-  EXPECT_EQ(m.ofo_queue, Connection::kMaxOooRanges);
+  EXPECT_EQ(m.ofo_queue, limit);
   EXPECT_EQ(h.read_all(50), 60u);
 }
 
