@@ -22,13 +22,14 @@ struct Cell {
   /// The bottleneck queue in frames; 0: one bandwidth-delay product of full
   /// frames, at least kMinQueueFrames.
   std::size_t queue_frames = 0;
-  /// Socket buffers (both ends); 0: twice the BDP plus 1 MiB, within
-  /// [Linux's defaults, kMaxBuffer]. Ignored when !hand_set_buffers.
+  /// Socket buffers (both ends) when hand_set_buffers; 0: twice the BDP plus
+  /// 1 MiB, within [Linux's defaults, kMaxBuffer].
   std::size_t buffer_bytes = 0;
-  /// false: the stack's defaults, grown by auto-tuning up to tcp::Config's
-  /// rcvbuf_max and sndbuf_max (docs/buffers.md), as a Linux application that
-  /// sets no buffer sizes.
-  bool hand_set_buffers = true;
+  /// false (the default): the stack's defaults, grown by auto-tuning up to
+  /// tcp::Config's rcvbuf_max and sndbuf_max (docs/buffers.md), as a Linux
+  /// application that sets no buffer sizes. true: buffer_bytes on both ends,
+  /// the window scale to match.
+  bool hand_set_buffers = false;
   /// Non-zero: the receiving application sets SO_RCVBUF to this on its listening
   /// socket (which turns receive auto-tuning off, as on Linux).
   int receiver_so_rcvbuf = 0;

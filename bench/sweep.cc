@@ -3,7 +3,7 @@
 // bound (bench/README.md). Writes a CSV and a markdown table; scripts/plot-sweep.py
 // draws the CSV.
 //
-//   ustack-sweep [--quick] [--jobs N] [--cc cubic,reno] [--csv FILE] [--md FILE]
+//   ustack-sweep [--quick] [--hand-set-buffers] [--jobs N] [--cc cubic,reno] [--csv FILE] [--md FILE]
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -63,6 +63,7 @@ ustack::base::Duration duration_for(std::uint64_t rate_bps, ustack::base::Durati
 
 int main(int argc, char** argv) {
   bool quick = false;
+  bool hand_set = false;
   unsigned jobs = 2;
   std::string cc_list = "cubic,reno", csv_path = "sweep.csv", md_path = "sweep.md", one, trace;
   for (int i = 1; i < argc; ++i) {
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--quick") quick = true;
+    else if (a == "--hand-set-buffers") hand_set = true;
     else if (a == "--jobs") jobs = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--cc") cc_list = next();
     else if (a == "--csv") csv_path = next();
@@ -82,7 +84,7 @@ int main(int argc, char** argv) {
     else if (a == "--one") one = next();
     else if (a == "--trace") trace = next();
     else {
-      std::fprintf(stderr, "usage: ustack-sweep [--quick] [--jobs N] [--cc cubic,reno] [--csv FILE] [--md FILE]\n"
+      std::fprintf(stderr, "usage: ustack-sweep [--quick] [--hand-set-buffers] [--jobs N] [--cc cubic,reno] [--csv FILE] [--md FILE]\n"
                            "       ustack-sweep --one RATE_BPS,RTT_MS,LOSS,CC[,SECONDS] [--trace FILE.csv]\n");
       return 2;
     }
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
     c.duration = f.size() > 4 ? std::chrono::duration_cast<ustack::base::Duration>(std::chrono::duration<double>(std::stod(f[4])))
                               : duration_for(c.rate_bps, c.rtt);
     c.trace_csv = trace;
+    c.hand_set_buffers = hand_set;
     const CellResult r = ustack::bench::run_cell(c);
     std::printf("goodput %s Mbit/s, ceiling %s Mbit/s, delivered %llu bytes, %llu retransmitted segments, %llu RTOs, "
                 "%llu queue drops, %llu random drops, queue %zu frames, buffer %zu bytes, %.1f s\n",
@@ -132,6 +135,7 @@ int main(int argc, char** argv) {
           c.loss = loss;
           c.cc = cc;
           c.duration = duration_for(rate, c.rtt);
+          c.hand_set_buffers = hand_set;
           // The same seed for every algorithm in a cell: the same loss draws.
           c.seed = 1000 + static_cast<std::uint64_t>(rtt) * 7 + static_cast<std::uint64_t>(loss * 1e4);
           cells.push_back(c);
@@ -193,12 +197,16 @@ int main(int argc, char** argv) {
       "- bottleneck: the rate below in both directions, one-way delay RTT/2 each way; data-direction queue of one "
       "bandwidth-delay product of 1514-byte frames (at least {} frames), tail drop;\n"
       "- loss: each data frame from the sender dropped with probability p (the ACK path is clean);\n"
-      "- socket buffers set by hand to 2 BDP + 1 MiB (at most 64 MiB), window scale to match;\n"
+      "- socket buffers: {};\n"
       "- virtual time per cell: 100 RTTs within [2 s, 10 s], at most 2.5 GB at line rate (10 Gbit/s cells: 2 s); "
       "goodput counted after the first {:.0f}% of it;\n"
       "- ceiling = min(bottleneck, Mathis bound MSS/RTT * 1.22/sqrt(p) with MSS {}, buffer/RTT); "
       "`%` = goodput / ceiling.\n\n",
-      cells.size() / ccs.size(), wall, jobs, quick ? " --quick" : "", ustack::bench::kMinQueueFrames,
+      cells.size() / ccs.size(), wall, jobs, std::string(quick ? " --quick" : "") + (hand_set ? " --hand-set-buffers" : ""),
+      ustack::bench::kMinQueueFrames,
+      hand_set ? "set by hand to 2 BDP + 1 MiB (at most 64 MiB), window scale to match"
+               : "the stack's defaults, auto-tuned (receive window and send buffer, docs/buffers.md), as an "
+                 "application that sets none",
       ustack::bench::kWarmupFraction * 100, ustack::bench::kMss);
   md += "| rate | RTT | loss | ceiling Mbit/s |";
   for (const auto& cc : ccs) md += fmt::format(" {} Mbit/s | {} % | {} rtx/RTO |", cc, cc, cc);

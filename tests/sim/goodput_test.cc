@@ -2,9 +2,11 @@
 // item 7): a small grid of the sweep of bench/README.md, one flow per cell.
 //
 // Grid: bottleneck 10 and 100 Mbit/s x RTT 2, 20 and 60 ms x data loss 0, 0.5
-// and 2%; queue one BDP (at least 16 frames); buffers 2 BDP + 1 MiB.
+// and 2%; queue one BDP (at least 16 frames); socket buffers as the stack sets
+// them (auto-tuned: no application sets a size), so the cells also pin item 3,
+// one flow filling the path without hand-set buffers.
 //
-// 1. Each cell reaches at least kShareOfCeiling (half) of its ceiling,
+// 1. Each cell reaches at least kShareOfCeiling (three quarters) of its ceiling,
 //    min(bottleneck, Mathis bound MSS/RTT * 1.22/sqrt(p), buffer/RTT), with the
 //    default congestion control. Cells listed in kNeedsLossRecovery do not yet:
 //    they wait for SACK-based loss recovery, RACK-TLP and HyStart++ (issue 4,
@@ -29,11 +31,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr double kShareOfCeiling = 0.5;
-/// CUBIC may trail NewReno by at most this fraction of NewReno's goodput: room
-/// for the noise of one seed per cell (not yet calibrated across seeds; to be
-/// revisited when "cubic" lands).
-constexpr double kNoiseMargin = 0.2;
+/// Calibrated on 21 Nov 2026 over this grid with five other seeds per cell
+/// (90 runs per algorithm, auto-tuned buffers): CUBIC's lowest share of the
+/// ceiling was 0.89, NewReno's about the same; the issue asks for "most of the
+/// path's capacity".
+constexpr double kShareOfCeiling = 0.75;
+/// CUBIC may trail NewReno by at most this fraction of NewReno's goodput. The
+/// same calibration: CUBIC / NewReno was 0.992 at worst (10M/2ms at 0.5% and 2%
+/// loss, within one seed's noise), 1.0 on clean paths, and up to 24x where the
+/// window is large (100M/60ms/2%). 5% is six times the worst noise seen.
+constexpr double kNoiseMargin = 0.05;
 
 struct GridCell {
   std::uint64_t rate_bps;
