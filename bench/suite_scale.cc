@@ -47,6 +47,8 @@ ScaleResult measure(std::size_t n) {
   Stopwatch sw;
   host::SimWorld world(11);
   world.host_config().max_sockets = n + 1000;  // the default (65,536) is one process's descriptor limit
+  // and the server holds n connections, past the default cap on TCBs (65,536).
+  world.host_config().tcp_max_connections = n + 1000;
   auto& sw_net = world.net().add_switch("lan");
   auto& sp = world.net().add_port("server");
   (void)world.net().attach(sw_net, sp);
