@@ -1,6 +1,8 @@
 // `ustack`: a user-space TCP/IP stack and its tools.
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <string>
 
 #include "cli.h"
 
@@ -15,6 +17,14 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
   cmd.add_option("--pcap", o.pcap, "Write every frame in and out to this pcap file")->group("Attach");
   cmd.add_option("--impair", o.impair,
                  "Impair both directions: loss=P%,dup=P%,reorder=P%,corrupt=P%,delay=Nms,jitter=Nms,rate=Nmbit,seed=N")
+      ->group("Attach");
+  // The environment sets the default, so that a test whose capture checks wire
+  // checksums can turn offloads off for every ustack command it runs.
+  if (const char* e = std::getenv("USTACK_TAP_OFFLOAD"); e && std::string(e) == "0") o.tap_offload = false;
+  cmd.add_option("--tap-offload", o.tap_offload,
+                 "TAP offloads (IFF_VNET_HDR): 1 (default; USTACK_TAP_OFFLOAD=0 in the environment makes it 0) "
+                 "checksum offload and TCP super-frames both ways (GRO in, TSO out); 0 plain frames of at most the "
+                 "MTU with checksums computed. Off under --impair and --pcap; the ready line says what is used")
       ->group("Attach");
   cmd.add_option("--tcp-trace", o.tcp_trace,
                  "Write each TCP connection's cwnd, ssthresh, RTT, RTO, in-flight and sequence numbers over time "

@@ -27,6 +27,12 @@ struct HostOptions {
   std::string mac;          // optional "02:..."; default: random, locally administered
   std::string pcap;         // optional file: every frame in and out
   std::string impair;       // optional impairment spec (loss=1%,delay=5ms,...)
+  /// TAP offloads (IFF_VNET_HDR: checksum offload, GRO/TSO super-frames both
+  /// ways; docs/performance.md). On by default; off under `impair` (loss and
+  /// reordering act on frames, and need one segment per frame) and `pcap` (the
+  /// file is for checking segments and their checksums). Where the kernel
+  /// refuses them the TAP runs plain; describe() says which.
+  bool tap_offload = true;
   std::string tcp_trace;    // optional file: a CSV row per change of each TCP connection (docs/trace.md)
   std::size_t tcp_trace_max_bytes = 64u << 20;  // the trace stops growing here (the rest is counted)
   std::vector<std::string> static_arp;  // "A.B.C.D=aa:bb:cc:dd:ee:ff", never aged or replaced

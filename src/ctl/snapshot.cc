@@ -143,7 +143,8 @@ base::Ipv4Cidr cidr_of(const Json& j, const char* field) {
   X(rack_marked_lost) X(tlp_probes) X(tlp_recoveries) X(spurious_rtos) X(dsack_undos)          \
   X(ecn_ce_in) X(ecn_reductions)
 #define USTACK_DEVICE_STATS_FIELDS(X) \
-  X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes) X(rx_dropped) X(tx_dropped)
+  X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes) X(rx_dropped) X(tx_dropped) \
+  X(rx_gso_frames) X(tx_gso_frames) X(tx_gso_segments) X(rx_bad_vnet)
 
 #define USTACK_PUT(f) j[#f] = v.f;
 #define USTACK_GET(f) v.f = read_field<decltype(v.f)>(j, #f);
@@ -226,7 +227,7 @@ Json interface_json(const stack::InterfaceInfo& i) {
   }
   return Json{{"id", i.id},           {"name", i.name}, {"mac", i.mac.to_string()},
               {"addr", i.addr.to_string()}, {"mtu", i.mtu}, {"loopback", i.loopback},
-              {"stats", std::move(stats)}};
+              {"offloads", i.offloads}, {"stats", std::move(stats)}};
 }
 
 Json snapshot_json(const Snapshot& s) {
@@ -305,6 +306,7 @@ stack::InterfaceInfo interface_of(const Json& j) {
   i.addr = cidr_of(j, "addr");
   i.mtu = read_field<std::size_t>(j, "mtu");
   i.loopback = read_field<bool>(j, "loopback");
+  i.offloads = j.value("offloads", std::string());
   link::DeviceStats& v = i.device_stats;
   const Json& stats = j.at("stats");
   {

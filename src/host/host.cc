@@ -29,6 +29,7 @@ struct Host::Impl {
   std::unique_ptr<stack::Stack> stack;
   std::unique_ptr<runtime::Runtime> runtime;
   std::string description;
+  std::string offload_note;  // why offloads were not asked for, if they were wanted
   std::string program;
   std::shared_ptr<link::CaptureHub> capture;  // live capture (with the control endpoint)
   std::unique_ptr<ctl::Server> control;  // stopped before the runtime
@@ -139,9 +140,17 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
   std::string why;
   const std::string ifname = o.tap.empty() ? o.tun : o.tap;
   if (!o.tap.empty()) {
-    auto dev = link::TapDevice::open(o.tap, &why);
+    // Offloads hand over super-frames and partial checksums: impairment (loss,
+    // reordering per frame) and a pcap meant for checking segments need frames as
+    // they are on a plain wire.
+    const bool offload = o.tap_offload && !impair && o.pcap.empty();
+    auto dev = link::TapDevice::open(o.tap, &why, offload);
     if (!dev) return "cannot attach to TAP " + o.tap + ": " + why;
     impl->device = std::move(*dev);
+    if (o.tap_offload && !offload) {
+      impl->offload_note = impair ? "off (--impair needs one segment per frame)"
+                                  : "off (--pcap records plain segments)";
+    }
   } else {
     auto dev = link::TunDevice::open(o.tun, &why);
     if (!dev) return "cannot attach to TUN " + o.tun + ": " + why;
@@ -198,7 +207,10 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
       *impl->stack, o.inline_loop ? runtime::Mode::inline_loop : runtime::Mode::threaded);
   impl->description = ifname + " " + cidr->to_string() +
                       (o.tap.empty() ? "" : " mac " + mac.to_string()) + " mtu " +
-                      std::to_string(impl->device->mtu());
+                      std::to_string(impl->device->mtu()) +
+                      (o.tap.empty() ? ""
+                                     : " offload " + (impl->offload_note.empty() ? impl->device->offloads()
+                                                                                 : impl->offload_note));
   impl->program = o.program.empty() ? own_program_name() : o.program;
   impl->runtime->start();
   socket::set_default_runtime(impl->runtime.get());

@@ -19,6 +19,11 @@ struct DeviceStats {
   std::uint64_t rx_frames = 0, rx_bytes = 0, tx_frames = 0, tx_bytes = 0;
   std::uint64_t rx_dropped = 0;  // frames lost before the stack saw them (too big, read errors)
   std::uint64_t tx_dropped = 0;  // frames the device could not send (full, write errors)
+  // TAP offloads (IFF_VNET_HDR, docs/performance.md): super-frames received (GRO
+  // or TSO from the kernel, one TCP segment each), super-frames sent (TSO) and the
+  // segments they carried, and frames refused for a bad vnet header (in rx_dropped
+  // too). A super-frame counts once in rx_frames/tx_frames.
+  std::uint64_t rx_gso_frames = 0, tx_gso_frames = 0, tx_gso_segments = 0, rx_bad_vnet = 0;
 };
 
 class Device {
@@ -43,6 +48,17 @@ class Device {
   virtual int pollable_fd() const { return -1; }
   /// Flushes buffered output (pcap files); called when the stack stops.
   virtual void flush() {}
+  /// Writes frames held back to be batched (TSO coalescing): the stack calls it
+  /// at the end of each poll() and the runtime after each socket call, so that a
+  /// frame never waits longer than the round of work that made it.
+  virtual void flush_tx() {}
+  /// True when the frame the last receive() returned carries a TCP or UDP
+  /// checksum that must not be verified: the kernel left it partial
+  /// (VIRTIO_NET_HDR_F_NEEDS_CSUM) or checked it (DATA_VALID). Only a TAP with
+  /// offloads says so.
+  virtual bool rx_checksum_trusted() const { return false; }
+  /// The offloads in use, for people ("vnet_hdr csum tso4"), or why none are.
+  virtual std::string offloads() const { return "none"; }
 
   virtual const DeviceStats& stats() const = 0;
 };
@@ -62,6 +78,9 @@ class WrapperDevice : public Device {
   std::optional<base::Instant> next_deadline() const override { return inner_->next_deadline(); }
   int pollable_fd() const override { return inner_->pollable_fd(); }
   void flush() override { inner_->flush(); }
+  void flush_tx() override { inner_->flush_tx(); }
+  bool rx_checksum_trusted() const override { return inner_->rx_checksum_trusted(); }
+  std::string offloads() const override { return inner_->offloads(); }
   const DeviceStats& stats() const override { return inner_->stats(); }
 
   Device& inner() { return *inner_; }

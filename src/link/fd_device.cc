@@ -49,8 +49,8 @@ FdDevice::~FdDevice() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-base::Result<int> FdDevice::open_tuntap(const std::string& ifname, short flags,
-                                        std::size_t* mtu, std::string* why) {
+base::Result<FdDevice::Opened> FdDevice::open_tuntap(const std::string& ifname, short flags, bool offload,
+                                                      std::string* why) {
   if (ifname.empty() || ifname.size() >= IFNAMSIZ || ifname.find('/') != std::string::npos) {
     if (why) *why = fmt::format("'{}': not a valid interface name", ifname);
     return Errc::invalid;
@@ -73,25 +73,63 @@ base::Result<int> FdDevice::open_tuntap(const std::string& ifname, short flags,
   }
   const int index_before = ifr.ifr_ifindex;
 
-  *mtu = 1500;
+  Opened o;
   ifr = request_for(ifname);
   if (::ioctl(sock.get(), SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0) {
-    *mtu = static_cast<std::size_t>(ifr.ifr_mtu);
+    o.mtu = static_cast<std::size_t>(ifr.ifr_mtu);
   }
 
-  ScopedFd fd(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return fail_with_errno(why, "open /dev/net/tun", errno);
-
-  ifreq req = request_for(ifname);
-  req.ifr_flags = static_cast<short>(flags | IFF_NO_PI);
-  if (::ioctl(fd.get(), TUNSETIFF, &req) < 0) {
-    const int err = errno;
-    const char* kind = (flags & IFF_TAP) ? "TAP" : "TUN";
-    if (err == EINVAL) {
-      if (why) *why = fmt::format("{}: TUNSETIFF refused: not a {} device (or other flags)", ifname, kind);
-      return Errc::invalid;
+  const char* kind = (flags & IFF_TAP) ? "TAP" : "TUN";
+  auto attach = [&](short extra) -> base::Result<int> {
+    ScopedFd fd(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    if (fd.get() < 0) return fail_with_errno(why, "open /dev/net/tun", errno);
+    ifreq req = request_for(ifname);
+    req.ifr_flags = static_cast<short>(flags | IFF_NO_PI | extra);
+    if (::ioctl(fd.get(), TUNSETIFF, &req) < 0) {
+      const int err = errno;
+      if (err == EINVAL) {
+        if (why) *why = fmt::format("{}: TUNSETIFF refused: not a {} device (or other flags)", ifname, kind);
+        return Errc::invalid;
+      }
+      return fail_with_errno(why, fmt::format("{}: TUNSETIFF ({})", ifname, kind), err);
     }
-    return fail_with_errno(why, fmt::format("{}: TUNSETIFF ({})", ifname, kind), err);
+    return fd.release();
+  };
+
+  std::string offload_failure;
+  std::optional<ScopedFd> attached;
+  if (offload && (flags & IFF_TAP)) {
+    // The virtio-net header on every frame, and the offloads the kernel may use
+    // toward us: partial checksums and TCP super-frames (GRO, TSO) of IPv4. Not
+    // TSO6 (no IPv6 yet), not USO (a UDP super-frame holds several datagrams).
+    auto fd = attach(IFF_VNET_HDR);
+    if (fd) {
+      ScopedFd vfd(*fd);
+      int hdr_size = static_cast<int>(kVnetHeaderLen);
+      const unsigned features = TUN_F_CSUM | TUN_F_TSO4;
+      if (::ioctl(vfd.get(), TUNSETVNETHDRSZ, &hdr_size) < 0) {
+        offload_failure = fmt::format("TUNSETVNETHDRSZ: {}", std::strerror(errno));
+      } else if (::ioctl(vfd.get(), TUNSETOFFLOAD, features) < 0) {
+        offload_failure = fmt::format("TUNSETOFFLOAD(CSUM|TSO4): {}", std::strerror(errno));
+      } else {
+        attached.emplace(vfd.release());
+        o.vnet = true;
+        o.offloads = "vnet_hdr csum tso4 (rx: GRO super-frames, partial checksums; tx: TSO coalescing)";
+      }
+    } else {
+      offload_failure = fmt::format("TUNSETIFF with IFF_VNET_HDR: {}", why ? *why : std::string("refused"));
+    }
+  }
+  if (!attached) {
+    auto fd = attach(0);
+    if (!fd) return fd.error();
+    attached.emplace(*fd);
+    // A previous user may have left offloads on: the kernel would send super-frames
+    // and partial checksums to a reader without the header to say so.
+    if (flags & IFF_TAP) (void)::ioctl(attached->get(), TUNSETOFFLOAD, 0u);
+    if (!(flags & IFF_TAP)) o.offloads = "none (TUN)";
+    else if (!offload) o.offloads = "off (asked: --tap-offload 0)";
+    else o.offloads = "off: the kernel refused them (" + offload_failure + "); plain frames";
   }
 
   // The interface could have vanished between the check and TUNSETIFF, in which case
@@ -101,34 +139,63 @@ base::Result<int> FdDevice::open_tuntap(const std::string& ifname, short flags,
     if (why) *why = fmt::format("{}: interface changed while attaching", ifname);
     return Errc::no_device;
   }
-  return fd.release();
+  o.fd = attached->release();
+  return o;
 }
 
 std::optional<std::size_t> FdDevice::receive(base::Instant /*now*/, base::MutByteSpan buf) {
   base::Byte overflow[1];
+  VnetHeader h{};
+  rx_trusted_ = false;
   for (int attempt = 0; attempt < kMaxDropsPerReceive; ++attempt) {
-    iovec iov[2] = {{buf.data(), buf.size()}, {overflow, sizeof overflow}};
-    const ssize_t n = ::readv(fd_, iov, 2);
-    if (n < 0) {
+    iovec iov[3] = {{&h, sizeof h}, {buf.data(), buf.size()}, {overflow, sizeof overflow}};
+    const ssize_t got = vnet_ ? ::readv(fd_, iov, 3) : ::readv(fd_, iov + 1, 2);
+    if (got < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) ++stats_.rx_dropped;
       return std::nullopt;
     }
-    if (n == 0) return std::nullopt;
+    if (got == 0) return std::nullopt;
+    auto n = static_cast<std::size_t>(got);
+    if (vnet_) {
+      if (n < sizeof h) {  // the kernel always writes the header; count, never trust
+        ++stats_.rx_dropped;
+        ++stats_.rx_bad_vnet;
+        continue;
+      }
+      n -= sizeof h;
+    }
     // Without IFF_NO_PI's strip flag the kernel reports the whole frame length even
     // when it copied less; the overflow byte catches any other behaviour.
-    if (static_cast<std::size_t>(n) > buf.size()) {
+    if (n > buf.size()) {
       ++stats_.rx_dropped;
       continue;
     }
+    if (vnet_) {
+      const VnetRx r = check_vnet_rx(h, buf.first(n));
+      if (!r.ok) {
+        ++stats_.rx_dropped;
+        ++stats_.rx_bad_vnet;
+        continue;
+      }
+      rx_trusted_ = r.checksum_trusted;
+      if (r.gso) ++stats_.rx_gso_frames;
+    }
     ++stats_.rx_frames;
-    stats_.rx_bytes += static_cast<std::size_t>(n);
-    return static_cast<std::size_t>(n);
+    stats_.rx_bytes += n;
+    return n;
   }
   return std::nullopt;
 }
 
 bool FdDevice::transmit(base::Instant /*now*/, base::ByteSpan frame) {
+  if (vnet_) {
+    // A frame that is no TCP candidate is written at once (after the pending
+    // super-frame): a write failing in this call is reported here.
+    const auto dropped = stats_.tx_dropped;
+    coalescer_.add(frame, *this);
+    return stats_.tx_dropped == dropped;
+  }
   ssize_t n;
   do {
     n = ::write(fd_, frame.data(), frame.size());
@@ -140,6 +207,33 @@ bool FdDevice::transmit(base::Instant /*now*/, base::ByteSpan frame) {
   ++stats_.tx_frames;
   stats_.tx_bytes += frame.size();
   return true;
+}
+
+void FdDevice::flush_tx() {
+  if (vnet_) coalescer_.flush(*this);
+}
+
+std::optional<base::Instant> FdDevice::next_deadline() const {
+  if (coalescer_.pending()) return base::kEpoch;
+  return std::nullopt;
+}
+
+void FdDevice::write_frame(const VnetHeader& h, base::ByteSpan frame, std::size_t segments) {
+  iovec iov[2] = {{const_cast<VnetHeader*>(&h), sizeof h}, {const_cast<base::Byte*>(frame.data()), frame.size()}};
+  ssize_t n;
+  do {
+    n = ::writev(fd_, iov, 2);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 || static_cast<std::size_t>(n) != sizeof h + frame.size()) {
+    ++stats_.tx_dropped;
+    return;
+  }
+  ++stats_.tx_frames;
+  stats_.tx_bytes += frame.size();
+  if (segments > 1) {
+    ++stats_.tx_gso_frames;
+    stats_.tx_gso_segments += segments;
+  }
 }
 
 }  // namespace ustack::link

@@ -1,5 +1,9 @@
-// A device backed by a Linux TUN/TAP descriptor: one read() per frame in, one
-// write() per frame out, non-blocking. TapDevice and TunDevice open it.
+// A device backed by a Linux TUN/TAP descriptor, non-blocking. TapDevice and
+// TunDevice open it. Plain: one read() per frame in, one write() per frame out.
+// With TAP offloads (IFF_VNET_HDR, link/vnet.h): each frame has a virtio-net
+// header; the kernel hands over super-frames (GRO/TSO) with partial checksums,
+// and consecutive TCP segments are coalesced into TSO super-frames on the way
+// out, written at flush_tx().
 #pragma once
 
 #include <string>
@@ -7,10 +11,11 @@
 
 #include "base/result.h"
 #include "link/device.h"
+#include "link/vnet.h"
 
 namespace ustack::link {
 
-class FdDevice : public Device {
+class FdDevice : public Device, private VnetFrameSink {
  public:
   FdDevice(const FdDevice&) = delete;
   FdDevice& operator=(const FdDevice&) = delete;
@@ -23,28 +28,55 @@ class FdDevice : public Device {
   /// Reads until a frame fits in buf or the descriptor is empty (EAGAIN -> nullopt).
   /// Frames longer than buf are dropped and counted, never returned truncated.
   std::optional<std::size_t> receive(base::Instant now, base::MutByteSpan buf) override;
-  /// One write(); EAGAIN, a short write or an error count tx_dropped.
+  /// Plain: one write(); EAGAIN, a short write or an error count tx_dropped. With
+  /// offloads the frame goes through the TSO coalescer: false when a write made in
+  /// this call failed (this frame, or the pending one it flushed); a TCP segment
+  /// held for coalescing is written later, and if that fails it counts only in
+  /// tx_dropped.
   bool transmit(base::Instant now, base::ByteSpan frame) override;
+  void flush_tx() override;
+  /// Due at once while the coalescer holds a frame (poll() then flushes it).
+  std::optional<base::Instant> next_deadline() const override;
+  bool rx_checksum_trusted() const override { return rx_trusted_; }
+  std::string offloads() const override { return offloads_; }
   int pollable_fd() const override { return fd_; }
   const DeviceStats& stats() const override { return stats_; }
+  bool vnet() const { return vnet_; }
 
  protected:
-  FdDevice(int fd, Medium medium, std::string name, std::size_t mtu)
-      : fd_(fd), medium_(medium), name_(std::move(name)), mtu_(mtu) {}
+  struct Opened {
+    int fd = -1;
+    std::size_t mtu = 1500;
+    bool vnet = false;       // IFF_VNET_HDR with TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4)
+    std::string offloads;    // what offloads() says
+  };
+  FdDevice(const Opened& o, Medium medium, std::string name)
+      : fd_(o.fd), medium_(medium), name_(std::move(name)), mtu_(o.mtu), vnet_(o.vnet), offloads_(o.offloads) {}
 
   /// Attaches to the EXISTING interface `ifname` with TUNSETIFF and `flags`
   /// (IFF_TAP or IFF_TUN, IFF_NO_PI is added). Fails with no_device when the
   /// interface does not exist, because TUNSETIFF would silently create it.
-  /// On success returns the non-blocking descriptor and sets *mtu (1500 if unknown).
-  static base::Result<int> open_tuntap(const std::string& ifname, short flags,
-                                       std::size_t* mtu, std::string* why);
+  /// With `offload` (TAP only), asks for IFF_VNET_HDR, TUNSETVNETHDRSZ and
+  /// TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4); if any of them fails, attaches again
+  /// without them (plain frames) and says why in Opened::offloads. Without it, the
+  /// device's offloads are switched off (TUNSETOFFLOAD 0: an earlier user may have
+  /// left them on, and the kernel would then send super-frames to a reader that
+  /// cannot tell). The descriptor is non-blocking; mtu is 1500 if unknown.
+  static base::Result<Opened> open_tuntap(const std::string& ifname, short flags, bool offload,
+                                          std::string* why);
 
  private:
+  void write_frame(const VnetHeader& h, base::ByteSpan frame, std::size_t segments) override;
+
   static constexpr int kMaxDropsPerReceive = 64;  // bounds the loop in receive()
   int fd_;
   Medium medium_;
   std::string name_;
   std::size_t mtu_;
+  bool vnet_ = false;
+  bool rx_trusted_ = false;
+  std::string offloads_;
+  TsoCoalescer coalescer_;
   DeviceStats stats_;
 };
 

@@ -82,6 +82,12 @@ class ImpairedDevice : public Device {
   int pollable_fd() const override { return inner_->pollable_fd(); }
   /// Flushes the inner device. Held frames stay held: they are on the wire.
   void flush() override { inner_->flush(); }
+  /// Held frames go to the inner device when due; what it batches leaves now.
+  void flush_tx() override { inner_->flush_tx(); }
+  // rx_checksum_trusted() stays false: frames come out of the hold queue, not
+  // from the inner device's last receive(). The host turns TAP offloads off under
+  // impairment (per-segment loss and reordering need per-segment frames).
+  std::string offloads() const override { return inner_->offloads(); }
   const DeviceStats& stats() const override { return stats_; }
 
   ImpairStats impair_stats() const { return {out_.counters, in_.counters}; }

@@ -6,11 +6,10 @@
 namespace ustack::link {
 
 base::Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& ifname,
-                                                         std::string* why) {
-  std::size_t mtu = 1500;
-  auto fd = open_tuntap(ifname, IFF_TAP, &mtu, why);
-  if (!fd) return fd.error();
-  return std::unique_ptr<TapDevice>(new TapDevice(*fd, Medium::ethernet, ifname, mtu));
+                                                         std::string* why, bool offload) {
+  auto o = open_tuntap(ifname, IFF_TAP, offload, why);
+  if (!o) return o.error();
+  return std::unique_ptr<TapDevice>(new TapDevice(*o, Medium::ethernet, ifname));
 }
 
 }  // namespace ustack::link

@@ -1,4 +1,5 @@
-// A Linux TAP device (IFF_TAP | IFF_NO_PI): Ethernet II frames to and from the kernel.
+// A Linux TAP device (IFF_TAP | IFF_NO_PI): Ethernet II frames to and from the kernel,
+// with offloads (IFF_VNET_HDR: GRO/TSO super-frames, partial checksums) when asked and granted.
 #pragma once
 
 #include <memory>
@@ -16,8 +17,11 @@ class TapDevice : public FdDevice {
   /// /dev/net/tun mode 0600), no_device (no /dev/net/tun), invalid (a TUN of that
   /// name), io (busy, others). If `why` is given, a readable reason is stored there.
   /// The descriptor is non-blocking; mtu() is the interface's MTU (1500 if unknown).
+  /// With `offload` (the default) the TAP carries a virtio-net header and uses
+  /// checksum and TSO4 offloads both ways; where the kernel refuses any of them
+  /// the device runs plain, and offloads() says why (FdDevice::open_tuntap).
   static base::Result<std::unique_ptr<TapDevice>> open(const std::string& ifname,
-                                                       std::string* why = nullptr);
+                                                       std::string* why = nullptr, bool offload = true);
 
  private:
   using FdDevice::FdDevice;

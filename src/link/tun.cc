@@ -7,10 +7,9 @@ namespace ustack::link {
 
 base::Result<std::unique_ptr<TunDevice>> TunDevice::open(const std::string& ifname,
                                                          std::string* why) {
-  std::size_t mtu = 1500;
-  auto fd = open_tuntap(ifname, IFF_TUN, &mtu, why);
-  if (!fd) return fd.error();
-  return std::unique_ptr<TunDevice>(new TunDevice(*fd, Medium::ip, ifname, mtu));
+  auto o = open_tuntap(ifname, IFF_TUN, /*offload=*/false, why);
+  if (!o) return o.error();
+  return std::unique_ptr<TunDevice>(new TunDevice(*o, Medium::ip, ifname));
 }
 
 }  // namespace ustack::link

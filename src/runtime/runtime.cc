@@ -98,6 +98,8 @@ void Runtime::wake_waiters() {
 }
 
 void Runtime::after_call() {
+  // What the call sent and a device holds back to batch (TSO coalescing) leaves now.
+  stack_.flush_tx();
   wake_waiters();
   // The call may have queued work with an earlier deadline than the runtime
   // thread sleeps for (loopback traffic, an ARP retry): wake it only then.

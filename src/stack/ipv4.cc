@@ -77,6 +77,7 @@ void Stack::ipv4_input(Interface& iface, ByteSpan packet, bool link_broadcast) {
   // RFC 1122 3.2.1.7: "A host MUST NOT discard a datagram just because it was
   // received with TTL less than 2." So no TTL check on local delivery.
   if (ip->is_fragment()) {
+    rx_csum_trusted_ = false;  // only a whole datagram's checksum can be vouched for
     ++counters_.IpReasmReqds;
     auto r = reassembler_.add(*ip, now_);
     switch (r.outcome) {

@@ -21,6 +21,9 @@ using base::Ipv4Addr;
 using base::MacAddr;
 
 namespace {
+// The largest frame a device hands over: an Ethernet header and a whole IPv4
+// datagram. With TAP offloads the kernel sends TCP super-frames that large (GRO
+// and TSO, up to 64 KB), far beyond the MTU; ipv4_input() has no MTU check.
 constexpr std::size_t kRxBufferSize = 65536 + 64;
 }
 
@@ -107,7 +110,7 @@ Status Stack::add_static_arp(Ipv4Addr ip, MacAddr mac) {
 std::vector<InterfaceInfo> Stack::interfaces() const {
   std::vector<InterfaceInfo> out;
   for (const auto& i : interfaces_)
-    out.push_back({i->id, i->name, i->mac, i->addr, i->mtu, i->loopback, i->device->stats()});
+    out.push_back({i->id, i->name, i->mac, i->addr, i->mtu, i->loopback, i->device->stats(), i->device->offloads()});
   return out;
 }
 
@@ -141,7 +144,9 @@ void Stack::poll(Instant now) {
     for (std::size_t n = 0; n < config_.rx_batch; ++n) {
       auto len = iface->device->receive(now_, rx_buffer_);
       if (!len) break;
+      rx_csum_trusted_ = iface->device->rx_checksum_trusted();
       receive_frame(*iface, ByteSpan(rx_buffer_.data(), *len));
+      rx_csum_trusted_ = false;
     }
   }
   for (auto& iface : interfaces_) {
@@ -164,6 +169,11 @@ void Stack::poll(Instant now) {
                     wire::icmp_time_exceeded::reassembly, false);
   }
   wake_memory_waiters();
+  flush_tx();
+}
+
+void Stack::flush_tx() {
+  for (auto& iface : interfaces_) iface->device->flush_tx();
 }
 
 void Stack::wake_memory_waiters() {

@@ -123,6 +123,7 @@ struct InterfaceInfo {
   std::size_t mtu;
   bool loopback;
   link::DeviceStats device_stats;
+  std::string offloads;  // Device::offloads(): TAP offloads in use, or why none
 };
 
 /// What recv_from() copied.
@@ -165,6 +166,10 @@ class Stack {
   std::vector<int> pollable_fds() const;
   /// Flushes devices' buffered output (pcap) and the TCP trace's.
   void flush_devices();
+  /// Writes the frames devices hold back to batch them (TAP offloads: TSO
+  /// coalescing). poll() ends with it; a caller that sends between polls (the
+  /// runtime, after each socket call) calls it when its round of work is done.
+  void flush_tx();
   /// Tells the stack the time before a socket call made between polls.
   void set_time(base::Instant now) { if (now > now_) now_ = now; }
   base::Instant now() const { return now_; }
@@ -433,6 +438,11 @@ class Stack {
                       std::uint32_t seq, int err);
   void tcp_path_mtu(base::ByteSpan quoted, std::uint32_t next_hop_mtu);
   std::vector<base::Byte> rx_buffer_;
+  // The frame being received came from a device that vouches for its TCP/UDP
+  // checksum (TAP offloads: partial or already verified). Set around one
+  // receive_frame(); taken (and cleared) by tcp_input()/udp_input(), cleared for
+  // fragments.
+  bool rx_csum_trusted_ = false;
   /// While tcp_after() transmits a connection's segments, a packet that ARP gives
   /// up on at once (its neighbour entry already failed) is not reported to its
   /// connection there and then: the report could free that very connection (an

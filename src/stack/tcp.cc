@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "stack/interface.h"
 #include "stack/stack.h"
@@ -151,8 +152,12 @@ void Stack::tcp_reset_closed(const wire::Ipv4View& ip, const wire::TcpRepr& seg,
 
 void Stack::tcp_input(const wire::Ipv4View& ip, bool broadcast) {
   ++counters_.TcpInSegs;
+  // A TAP with offloads vouches for the checksum (the kernel left it partial, or
+  // verified it): not verified again. The segment may then be a GRO/TSO
+  // super-frame, one segment of up to 64 KB.
+  const bool verify = !std::exchange(rx_csum_trusted_, false);
   auto view = wire::TcpView::parse(ip.payload());
-  auto seg = wire::TcpRepr::parse(ip.payload(), ip.src(), ip.dst());
+  auto seg = wire::TcpRepr::parse(ip.payload(), ip.src(), ip.dst(), verify);
   if (!view || !seg) {
     ++counters_.DropTcpMalformed;
     ++counters_.TcpInErrs;

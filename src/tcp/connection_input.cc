@@ -493,7 +493,11 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     note_sack_trigger(seq);
     ack_now_ = true;
   } else {
-    ++segs_since_ack_;
+    // A segment longer than one full-sized segment (a GRO or TSO super-frame from
+    // a TAP with offloads, up to 64 KB) is at least two full-sized segments'
+    // worth: acknowledged at once, as Linux's __tcp_ack_snd_check() does when
+    // more than one full frame (rcv_mss) arrived.
+    segs_since_ack_ += written > route_mss_ ? 2 : 1;
     // Linux tcp_measure_rcv_mss: a segment of at least the MSS with PSH "is likely
     // the end of an application write ... the data sender may be waiting for an
     // ACK if cwnd-bound": receive() acknowledges it once the application has read

@@ -171,12 +171,13 @@ bool TcpView::checksum_ok(base::Ipv4Addr src, base::Ipv4Addr dst) const {
   return c.finish() == 0;
 }
 
-Parsed<TcpRepr> TcpRepr::parse(base::ByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst) {
+Parsed<TcpRepr> TcpRepr::parse(base::ByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst,
+                               bool verify_checksum) {
   auto v = TcpView::parse(segment);
   if (!v) return v.error();
   // RFC 9293 3.1: the checksum covers the pseudo-header, header and data; it is
   // checked before the options, whose bytes it protects.
-  if (!v->checksum_ok(src, dst)) return ParseError::bad_checksum;
+  if (verify_checksum && !v->checksum_ok(src, dst)) return ParseError::bad_checksum;
   auto opts = TcpOptions::parse(v->options());
   if (!opts) return opts.error();
   TcpRepr r;

@@ -90,8 +90,10 @@ struct TcpRepr {
   std::uint16_t urgent = 0;
   TcpOptions options;
 
-  /// Parses header and options and verifies the checksum over the pseudo-header.
-  static Parsed<TcpRepr> parse(base::ByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst);
+  /// Parses header and options and verifies the checksum over the pseudo-header
+  /// (unless `verify_checksum` is false: a device offload vouched for it).
+  static Parsed<TcpRepr> parse(base::ByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst,
+                               bool verify_checksum = true);
   std::size_t header_len() const { return TcpView::kMinHeaderLen + options.encoded_len(); }
   /// `segment` is header_len() bytes followed by the payload, already in place.
   /// Writes the header and options and the checksum.

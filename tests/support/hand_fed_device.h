@@ -28,8 +28,12 @@ class HandFedDevice : public link::Device {
     return true;
   }
   const link::DeviceStats& stats() const override { return stats_; }
+  bool rx_checksum_trusted() const override { return trusted; }
+  void flush_tx() override { ++flushes; }
 
   std::vector<std::vector<base::Byte>> in, out;
+  bool trusted = false;  // every received frame's TCP/UDP checksum is vouched for (TAP offloads)
+  int flushes = 0;       // flush_tx() calls
 
  private:
   link::Medium medium_;
