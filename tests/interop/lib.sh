@@ -105,6 +105,13 @@ setup() {
   ip -n "$NS" link set tap0 up
 }
 
+# plain_frames : TAP offloads off for every ustack command this test runs (they
+# read USTACK_TAP_OFFLOAD=0 as the default of --tap-offload). For tests whose
+# capture on tap0 checks checksums or counts segments: with offloads the kernel
+# hands over TCP/UDP with partial checksums (tshark reports them wrong, as on any
+# NIC with offloads) and TCP super-frames of many segments each.
+plain_frames() { export USTACK_TAP_OFFLOAD=0; }
+
 # nsx CMD... : runs a command inside the test's namespace.
 nsx() { ip netns exec "$NS" "$@"; }
 

@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib.sh"
 require_python
 require_tools tcpdump tshark nstat sha256sum
 setup
+plain_frames  # the capture on tap0 checks checksums and segments: TAP offloads off
 ustack_up
 capture_start "$WORK/udp.pcap"
 before=$(kernel_counter UdpInDatagrams)

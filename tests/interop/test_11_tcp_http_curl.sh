@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib.sh"
 require_python
 require_tools curl tcpdump tshark sha256sum
 setup
+plain_frames  # the capture on tap0 checks checksums and segments: TAP offloads off
 ustack_up
 capture_start "$WORK/http.pcap"
 URL=http://$US_IP

@@ -23,6 +23,7 @@ require_python
 require_tools curl nc ss tcpdump tshark sha256sum
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || skip "missing tool: OpenBSD netcat (Debian package netcat-openbsd)"
 setup
+plain_frames  # the capture on tap0 checks checksums and segments: TAP offloads off
 trap 'rc=$?; rm -f "$WORK"/*.bin; set +e; (exit $rc); _cleanup' EXIT
 # Linux's timer-driven early retransmissions (tail loss probes, RACK) fire within
 # a few milliseconds; on two shared cores ustack is sometimes not scheduled that

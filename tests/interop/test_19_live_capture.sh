@@ -15,6 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 require_tools ping tcpdump tshark curl
 setup
+plain_frames  # the capture on tap0 checks checksums and segments: TAP offloads off
 export USTACK_CTL_DIR=$WORK/ctl
 US=("$USTACK")
 

@@ -12,6 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 require_tools tcpdump tshark nc sha256sum
 setup
+plain_frames  # the capture on tap0 checks checksums and segments: TAP offloads off
 US_NC=("$USTACK" nc --tap tap0 --addr "$US_CIDR")
 head -c 1000000 /dev/urandom >"$WORK/data.bin"
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# 22. TAP offloads (IFF_VNET_HDR, TUNSETOFFLOAD CSUM|TSO4; docs/performance.md).
+#  - With offloads (the default), 64 MiB through ustack's TCP echo from Linux
+#    `nc` come back byte-exact: Linux -> ustack arrives as GRO/TSO super-frames
+#    with partial checksums, ustack -> Linux leaves as coalesced TSO super-frames.
+#    ustack's device counters show both were really used (rx_gso_frames and
+#    tx_gso_frames > 0, and the segments per sent super-frame > 1), no frame was
+#    refused for its vnet header, and no checksum or TCP error was counted on
+#    either side.
+#  - The fallback, `--tap-offload 0`, on the same TAP right after: the ready line
+#    says so, 16 MiB echo byte-exact, no super-frame counted, and a capture on
+#    tap0 shows no frame longer than the MTU from either side and only good
+#    checksums (so the plain path switched the kernel's offloads off again).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+require_python
+require_tools nc tcpdump tshark cmp
+nc -h 2>&1 | grep -q 'OpenBSD netcat' || skip "missing tool: OpenBSD netcat (Debian package netcat-openbsd)"
+setup
+export USTACK_CTL_DIR=$WORK/ctl
+unset USTACK_TAP_OFFLOAD
+
+# stat FIELD : one device counter of tap0 from `ustack addr --json`.
+dev_stat() {
+  "$USTACK" addr --json | "$PY" -c "
+import json, sys
+j = json.load(sys.stdin)
+i = [i for i in j['interfaces'] if i['name'] == 'tap0'][0]
+print(i['stats']['$1'])"
+}
+
+# echo_check BYTES : BYTES of random data through ustack's echo port, compared.
+echo_check() {
+  head -c "$1" /dev/urandom >"$WORK/in.bin"
+  local t0=$SECONDS
+  nsx timeout 60 nc -N "$US_IP" 7 <"$WORK/in.bin" >"$WORK/out.bin" || fail "nc -N to echo failed ($1 bytes)"
+  cmp -s "$WORK/in.bin" "$WORK/out.bin" ||
+    fail "echo: $(stat -c %s "$WORK/out.bin") bytes back, not the $1 sent (or they differ)"
+  log "echo: $1 bytes back byte-exact in $((SECONDS - t0)) s"
+}
+
+ustack_up --stats-on-exit
+grep -q "offload vnet_hdr csum tso4" "$US_OUT" || {
+  grep -q "offload off: the kernel refused" "$US_OUT" && skip "this kernel refuses TAP offloads: $(grep -o 'offload off[^)]*)' "$US_OUT")"
+  fail "ready line does not say which offloads are used: $(head -c 400 "$US_OUT")"
+}
+echo_check $((64 * 1024 * 1024))
+rx_gso=$(dev_stat rx_gso_frames)
+tx_gso=$(dev_stat tx_gso_frames)
+tx_segs=$(dev_stat tx_gso_segments)
+bad=$(dev_stat rx_bad_vnet)
+log "offloads on: rx_gso_frames $rx_gso, tx_gso_frames $tx_gso carrying $tx_segs segments, rx_bad_vnet $bad"
+[ "$rx_gso" -gt 0 ] || fail "no GRO/TSO super-frame received from the kernel (rx_gso_frames 0)"
+[ "$tx_gso" -gt 0 ] || fail "no TSO super-frame sent (tx_gso_frames 0)"
+[ "$tx_segs" -gt "$tx_gso" ] || fail "super-frames sent carry no more than one segment each ($tx_segs segments in $tx_gso)"
+[ "$bad" -eq 0 ] || fail "$bad frames refused for their vnet header"
+errs=$(nsx ip -s -s link show tap0 | awk '/RX:/ { getline; print $3 + $4 }' | head -1)
+[ "$errs" -eq 0 ] || fail "the kernel counted $errs receive errors/drops on tap0"
+ustack_stop
+for c in IpInCsumErrors UdpInCsumErrors DropTcpMalformed TcpInErrs TcpRetransSegs; do
+  v=$(counter "$c")
+  [ "$v" -eq 0 ] || fail "ustack counted $c $v with offloads on"
+done
+csum=$(nsx nstat -az TcpInCsumErrors | awk '$1 == "TcpInCsumErrors" { print $2 }')
+[ "${csum:-0}" -eq 0 ] || fail "Linux counted $csum TCP checksum errors"
+
+# The fallback, right after, on the same TAP.
+sleep 1.5   # a TAP re-attached at once can drop the kernel's first frames (test 17)
+capture_start "$WORK/plain.pcap"
+ustack_up --tap-offload 0
+grep -q "offload off (asked: --tap-offload 0)" "$US_OUT" || fail "ready line does not say offloads are off: $(head -c 400 "$US_OUT")"
+linux_ping 2 56
+echo_check $((16 * 1024 * 1024))
+[ "$(dev_stat rx_gso_frames)" -eq 0 ] || fail "super-frames received with --tap-offload 0"
+[ "$(dev_stat tx_gso_frames)" -eq 0 ] || fail "super-frames sent with --tap-offload 0"
+ustack_stop
+capture_stop
+capture_check_no_drops
+n=$(count_frames "$WORK/plain.pcap" "tcp")
+[ "$n" -gt 10000 ] || fail "capture: only $n TCP frames for 32 MiB"
+long=$(count_frames "$WORK/plain.pcap" "frame.len > 1514")
+[ "$long" -eq 0 ] || fail "capture: $long frames longer than the MTU with offloads off"
+check_capture_clean "$WORK/plain.pcap"
+log "fallback: $n TCP frames, none longer than the MTU, checksums good"
