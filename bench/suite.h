@@ -43,6 +43,9 @@ struct SuiteOptions {
   double bulk_seconds_max = 10.0;
   std::uint64_t bulk_bytes = 1ull << 30;  // the in-memory bulk transfer (1 GiB)
   double tap_bulk_seconds = 3.0;          // each TAP/veth bulk transfer
+  /// ustack's TAP with offloads (IFF_VNET_HDR: GRO in, TSO out, checksum
+  /// offload); false: plain frames, as before offloads (`--tap-offload 0`).
+  bool tap_offload = true;
   std::vector<std::size_t> scale_counts{10000, 100000};
   std::string wrk = "wrk";  // found on PATH unless a path is given
   /// The lwIP peer (bench/lwip_peer/); empty: ustack-lwip-peer beside the

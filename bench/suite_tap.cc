@@ -387,6 +387,7 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
     HostOptions ho;
     ho.tap = kTap;
     ho.addr = "198.18.5.2/24";
+    ho.tap_offload = o.tap_offload;
     auto host = Host::start(ho);
     if (!host) {
       teardown();
@@ -433,10 +434,19 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
         from_us.skipped = why.empty() ? "listen failed" : why;
       }
     }
+    // What the TAP really used: the host's description ends with "offload ...".
+    const std::string desc = (*host)->describe();
+    const auto at = desc.find(" offload ");
+    const std::string used = at == std::string::npos ? "?" : desc.substr(at + 9);
+    const bool offloaded = used.rfind("vnet_hdr", 0) == 0;
+    const std::string tap_note =
+        offloaded ? "TAP with offloads (IFF_VNET_HDR, TUNSETOFFLOAD CSUM|TSO4: the kernel's GRO/TSO super-frames "
+                    "in with partial checksums, not verified; ustack's segments coalesced into TSO super-frames "
+                    "out, TCP checksum left partial)"
+                  : "TAP without offloads (" + used + "; ustack computes checksums, 1500-byte frames)";
     const std::string bulk_note = std::to_string(static_cast<int>(o.tap_bulk_seconds)) +
-                                  " s of 64 KB sends each, default buffers (auto-tuned) on both stacks; "
-                                  "TAP without offloads (ustack computes checksums, 1500-byte frames); veth with "
-                                  "Linux's offloads (TSO/GRO, no checksums)";
+                                  " s of 64 KB sends each, default buffers (auto-tuned) on both stacks; " + tap_note +
+                                  "; veth with Linux's offloads (TSO/GRO, no checksums)";
     to_us.note = from_us.note = bulk_note;
     emit(to_us);
     emit(from_us);

@@ -20,6 +20,7 @@ struct BenchOptions {
   std::string wrk = "wrk";
   std::string lwip_peer;
   std::string only;
+  bool tap_offload = true;
 };
 
 std::string utc_now() {
@@ -47,6 +48,7 @@ int run(const BenchOptions& bo, const std::string& command_line) {
   o.wrk = bo.wrk;
   o.lwip_peer = bo.lwip_peer;
   o.only = bo.only;
+  o.tap_offload = bo.tap_offload;
   if (!o.only.empty()) o.tap = o.scale = false;
   if (bo.quick) {
     o.seconds = 0.5;
@@ -102,6 +104,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--wrk", o->wrk, "The wrk binary (default: wrk on PATH)");
   cmd->add_option("--lwip-peer", o->lwip_peer,
                   "The lwIP peer program (default: ustack-lwip-peer beside this executable)");
+  cmd->add_option("--tap-offload", o->tap_offload,
+                  "ustack's TAP offloads in the tap rows: 1 (default) GRO/TSO super-frames and checksum offload, "
+                  "0 plain frames (as before offloads, for comparison)");
   cmd->add_option("--only", o->only, "Only this in-memory measurement (tcp_bulk, tcp_rr, ...), e.g. under perf");
   cmd->callback([o, cmd] {
     std::string line = "ustack bench";
@@ -112,6 +117,7 @@ void register_bench(CLI::App& app) {
     if (o->no_scale) line += " --no-scale";
     if (cmd->count("--seconds")) line += " --seconds " + std::to_string(o->seconds);
     if (!o->only.empty()) line += " --only " + o->only;
+    if (!o->tap_offload) line += " --tap-offload 0";
     if (!o->md.empty()) line += " --md " + o->md;
     std::exit(run(*o, line));
   });
