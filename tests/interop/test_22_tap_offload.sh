@@ -49,18 +49,23 @@ rx_gso=$(dev_stat rx_gso_frames)
 tx_gso=$(dev_stat tx_gso_frames)
 tx_segs=$(dev_stat tx_gso_segments)
 bad=$(dev_stat rx_bad_vnet)
-log "offloads on: rx_gso_frames $rx_gso, tx_gso_frames $tx_gso carrying $tx_segs segments, rx_bad_vnet $bad"
+drops="$(dev_stat rx_dropped) $(dev_stat tx_dropped)"
+log "offloads on: rx_gso_frames $rx_gso, tx_gso_frames $tx_gso carrying $tx_segs segments, rx_bad_vnet $bad, rx/tx dropped $drops"
 [ "$rx_gso" -gt 0 ] || fail "no GRO/TSO super-frame received from the kernel (rx_gso_frames 0)"
 [ "$tx_gso" -gt 0 ] || fail "no TSO super-frame sent (tx_gso_frames 0)"
 [ "$tx_segs" -gt "$tx_gso" ] || fail "super-frames sent carry no more than one segment each ($tx_segs segments in $tx_gso)"
 [ "$bad" -eq 0 ] || fail "$bad frames refused for their vnet header"
+[ "$drops" = "0 0" ] || fail "frames dropped by the device (rx, tx): $drops"
 errs=$(nsx ip -s -s link show tap0 | awk '/RX:/ { getline; print $3 + $4 }' | head -1)
 [ "$errs" -eq 0 ] || fail "the kernel counted $errs receive errors/drops on tap0"
 ustack_stop
-for c in IpInCsumErrors UdpInCsumErrors DropTcpMalformed TcpInErrs TcpRetransSegs; do
+for c in IpInCsumErrors UdpInCsumErrors DropTcpMalformed TcpInErrs DropDeviceTx; do
   v=$(counter "$c")
   [ "$v" -eq 0 ] || fail "ustack counted $c $v with offloads on"
 done
+# Not asserted: on two shared cores a timer-driven probe (TLP, RTO) can fire while
+# the peer is not scheduled, so a retransmission here need not mean a lost frame.
+echo "NOTE: ustack TcpRetransSegs $(counter TcpRetransSegs) with offloads on (64 MiB echo)"
 csum=$(nsx nstat -az TcpInCsumErrors | awk '$1 == "TcpInCsumErrors" { print $2 }')
 [ "${csum:-0}" -eq 0 ] || fail "Linux counted $csum TCP checksum errors"
 
