@@ -371,7 +371,16 @@ class Connection {
   /// Our FIN has gone out at least once (SND.MAX passed it).
   bool fin_sent_before() const { return fin_queued_ && snd_max_ > fin_seq_; }
   /// The sequence number of data byte 0 of snd_buf_.
-  Seq data_start() const { return snd_una_ > iss_ ? snd_una_ : iss_ + 1; }
+  /// The sequence number of the send buffer's first byte: ISS+1 until our SYN is
+  /// acknowledged, then SND.UNA. Decided by the state, not by SND.UNA > ISS:
+  /// sequence numbers compare modulo 2^32, so once 2^31 bytes were acknowledged
+  /// SND.UNA is no longer "after" ISS, and the buffer offsets (and the data sent)
+  /// went wrong: duplicated bytes and a stalled connection past 2 GiB.
+  Seq data_start() const {
+    const bool syn_unacked = state_ == State::syn_sent || state_ == State::syn_received ||
+                             state_ == State::listen || (state_ == State::closed && snd_una_ == iss_);
+    return syn_unacked ? iss_ + 1 : snd_una_;
+  }
   /// Data bytes a segment may carry now: the MSS less the options it will carry
   /// (RFC 9293 3.7.1: "the TCP option length ... must be subtracted"; Linux
   /// tcp_current_mss): timestamps, and SACK blocks while data is out of order.

@@ -7,6 +7,8 @@
 #    tx_gso_frames > 0, and the segments per sent super-frame > 1), no frame was
 #    refused for its vnet header, and no checksum or TCP error was counted on
 #    either side.
+#  - ustack nc sends 2.5 GB to Linux nc on one connection: exactly that many
+#    bytes arrive (past 2^31 bytes, where a sequence comparison once failed).
 #  - The fallback, `--tap-offload 0`, on the same TAP right after: the ready line
 #    says so, 16 MiB echo byte-exact, no super-frame counted, and a capture on
 #    tap0 shows no frame longer than the MTU from either side and only good
@@ -68,6 +70,22 @@ done
 echo "NOTE: ustack TcpRetransSegs $(counter TcpRetransSegs) with offloads on (64 MiB echo)"
 csum=$(nsx nstat -az TcpInCsumErrors | awk '$1 == "TcpInCsumErrors" { print $2 }')
 [ "${csum:-0}" -eq 0 ] || fail "Linux counted $csum TCP checksum errors"
+
+# Past 2 GiB on one connection (sequence numbers compare modulo 2^32: ustack's
+# sender once took SND.UNA for "before ISS" there and sent wrong, duplicated data,
+# then stalled). 2.5 GB from ustack nc to Linux nc, counted exactly.
+sleep 1.5
+BIG=2500000000
+nsx timeout 60 nc -l "$HOST_IP" 5022 | wc -c >"$WORK/big.count" &
+lnc=$!; STARTED_PIDS+=("$lnc")
+for i in $(seq 1 50); do [ -n "$(nsx ss -Hltn "sport = :5022")" ] && break; sleep 0.1; done
+t0=$SECONDS
+head -c "$BIG" /dev/zero | nsx timeout 50 "$USTACK" nc --tap tap0 --addr "$US_CIDR" "$HOST_IP" 5022 ||
+  fail "ustack nc sending $BIG bytes failed or timed out"
+wait "$lnc" || true
+got=$(cat "$WORK/big.count")
+[ "$got" = "$BIG" ] || fail "Linux received $got bytes of the $BIG ustack nc sent"
+log "$BIG bytes from ustack nc, exactly, in $((SECONDS - t0)) s"
 
 # The fallback, right after, on the same TAP.
 sleep 1.5   # a TAP re-attached at once can drop the kernel's first frames (test 17)
