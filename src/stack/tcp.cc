@@ -421,6 +421,9 @@ Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& pe
       case tcp::State::syn_received:
         return Errc::already;
       case tcp::State::closed:
+        // Linux (inet_stream_connect): a socket once connected stays SS_CONNECTED
+        // through a reset or a close: EISCONN. Only a failed attempt may retry.
+        if (s.conn->was_established()) return Errc::is_connected;
         if (s.pending_error) return static_cast<Errc>(std::exchange(s.pending_error, 0));
         tcp_demux_erase(*s.conn);
         s.conn.reset();  // a failed attempt: connect() may try again

@@ -259,6 +259,9 @@ class Connection {
   /// The connection was reset or timed out (sends give EPIPE, receives 0/error).
   bool dead() const { return dead_; }
   Events take_events();
+  /// The handshake completed at some time (a socket that was connected cannot
+  /// connect again, as Linux's: EISCONN even after a reset).
+  bool was_established() const { return was_established_; }
   /// Segments retransmitted since the last call (for the stack's TcpRetransSegs).
   std::uint64_t take_retransmits() { return std::exchange(unreported_retransmits_, 0); }
   std::uint16_t mss() const { return snd_mss_; }
@@ -506,6 +509,7 @@ class Connection {
   unsigned segs_since_ack_ = 0;
   bool ack_now_ = false;
   unsigned quick_acks_ = 16;         // ACK at once at the start of a connection (as Linux)
+  bool was_established_ = false;
   bool ack_pushed_ = false;          // a full-sized PSH segment awaits its ACK (Linux ICSK_ACK_PUSHED)
   std::uint32_t rcv_mss_ = 536;      // the peer's segment size as seen (Linux icsk_ack.rcv_mss)
 

@@ -135,6 +135,7 @@ void Connection::on_syn_sent(const TcpRepr& seg, base::ByteSpan payload, base::I
     retries_ = 0;
     rtt_.reset_backoff();
     events_.established = true;
+    was_established_ = true;
     events_.writable = true;
     ack_now_ = true;
     if (!payload.empty()) process_data(seg, payload, now);
@@ -278,6 +279,7 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
     snd_wl2_ = Seq(seg.ack);
     cc_->init(config_.initial_cwnd_segments, smss(), now);
     events_.established = true;
+    was_established_ = true;
     events_.writable = true;
     if (fin_queued_) state_ = State::fin_wait_1;  // close() came before the handshake ended
   }

@@ -81,7 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const int type = t % 3 == 0 ? SOCK_STREAM : t % 3 == 1 ? SOCK_DGRAM : SOCK_RAW;
         const int proto = type == SOCK_RAW ? (t & 4 ? IPPROTO_ICMP : IPPROTO_UDP) : 0;
         auto s = st.socket(t & 8 ? AF_INET6 : AF_INET, type, proto);
-        if (s.ok()) ids.push_back(*s);
+        if (s.ok()) {
+          ids.push_back(*s);
+          written[*s] = read[*s] = 0;  // descriptors are reused after close
+        }
         break;
       }
       case 1: {
@@ -102,7 +105,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 4: {
         base::Endpoint peer;
         auto a = st.accept(pick(), &peer);
-        if (a.ok()) ids.push_back(*a);
+        if (a.ok()) {
+          ids.push_back(*a);
+          written[*a] = read[*a] = 0;
+        }
         break;
       }
       case 5: {  // send this socket's pattern
