@@ -139,6 +139,18 @@ base::Result<FdDevice::Opened> FdDevice::open_tuntap(const std::string& ifname, 
     if (why) *why = fmt::format("{}: interface changed while attaching", ifname);
     return Errc::no_device;
   }
+  // Attaching turns the carrier on, but the kernel applies that (linkwatch: the
+  // qdisc, IFF_RUNNING) up to a second later when the link changed within the
+  // last second, as when one ustack process follows another on the same TAP.
+  // Until then the kernel drops what it sends us (an ARP reply, a SYN-ACK), and
+  // our first exchange waits a full retransmission timeout. Wait (2 s at most)
+  // for an interface that is up to be running.
+  for (int i = 0; i < 200; ++i) {
+    ifr = request_for(ifname);
+    if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) < 0) break;
+    if (!(ifr.ifr_flags & IFF_UP) || (ifr.ifr_flags & IFF_RUNNING)) break;
+    ::usleep(10'000);
+  }
   o.fd = attached->release();
   return o;
 }
