@@ -74,6 +74,18 @@ VnetRx check_vnet_rx(const VnetHeader& h, base::MutByteSpan frame) {
     }
     const bool l4_field = ihl && start == kEth + ihl && !(base::load_be16(frame, kEth + kIpFrag) & 0x3fff) &&
                           ((proto == kProtoTcp && offset == 16) || (proto == kProtoUdp && offset == 6));
+    if (r.gso && !l4_field) {
+      r.why = "GSO frame whose partial checksum is not its TCP checksum";
+      r.gso = false;
+      return r;
+    }
+    if (!l4_field && start < kEth + ihl) {
+      // Finishing it would write into the headers already checked above (the
+      // fuzzer found a "partial checksum" over the IP protocol byte).
+      r.why = "partial checksum inside the Ethernet or IP header";
+      r.gso = false;
+      return r;
+    }
     if (l4_field) {
       // The field holds the pseudo-header sum only: the data is the kernel's own,
       // never corrupted on the way (a memory copy), so there is nothing to verify.

@@ -366,6 +366,14 @@ TEST(VnetRx, HostileHeadersAreRefusedNeverTrusted) {
       {"GSO of UDP", [](VnetHeader&, Bytes& b) { b[14 + 9] = 17; }},
       {"GSO of ARP", [](VnetHeader&, Bytes& b) { base::store_be16(b, 12, 0x0806); }},
       {"GSO of a fragment", [](VnetHeader&, Bytes& b) { b[14 + 6] |= 0x20; }},
+      // Found by fuzz_vnet: "finishing" this partial checksum wrote over the IP
+      // TTL and protocol bytes after the frame had been judged IPv4 TCP.
+      {"GSO, partial checksum over the IP protocol",
+       [](VnetHeader& h, Bytes&) {
+         h.csum_start = 6;
+         h.csum_offset = 16;
+       }},
+      {"GSO, partial checksum not TCP's", [](VnetHeader& h, Bytes&) { h.csum_offset = 6; }},
   };
   for (const auto& k : cases) {
     VnetHeader h = gso_header(66);
@@ -383,6 +391,18 @@ TEST(VnetRx, HostileHeadersAreRefusedNeverTrusted) {
     const VnetRx r = check_vnet_rx(gso_header(66), b);
     EXPECT_FALSE(r.ok) << n;
   }
+}
+
+TEST(VnetRx, PartialChecksumInsideTheHeadersIsRefused) {
+  VnetHeader h{};
+  h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  Bytes g = tcp_frame(Seg{});
+  const Bytes before = g;
+  h.csum_start = 6;  // the field at 22: the IP TTL and protocol
+  h.csum_offset = 16;
+  const VnetRx r = check_vnet_rx(h, g);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(g, before);
 }
 
 TEST(VnetRx, RandomHeadersAndFramesNeverCrash) {
