@@ -159,28 +159,34 @@ void Connection::note_duplicate(Seq start, Seq end) {
   if (sack_ok_ && config_.sack && end > start) dsack_ = wire::SackBlock{start.value(), end.value()};
 }
 
-std::vector<wire::SackBlock> Connection::sack_blocks() const {
-  std::vector<wire::SackBlock> blocks;
-  if (dsack_) blocks.push_back(*dsack_);
-  std::vector<wire::SackBlock> islands;
-  for (const auto& [start, end] : ooo_.ranges())
-    islands.push_back({(rcv_nxt_ + static_cast<std::uint32_t>(start)).value(),
-                       (rcv_nxt_ + static_cast<std::uint32_t>(end)).value()});
-  std::vector<bool> taken(islands.size(), false);
+std::size_t Connection::fill_sack_blocks(std::span<wire::SackBlock> out) const {
+  // Built on every ACK while data is out of order: no allocation, and the range
+  // holding a recent arrival is found by binary search.
+  std::size_t n = 0;
+  if (dsack_ && n < out.size()) out[n++] = *dsack_;
+  const auto& ranges = ooo_.ranges();
+  auto block = [&](std::size_t i) {
+    return wire::SackBlock{(rcv_nxt_ + static_cast<std::uint32_t>(ranges[i].first)).value(),
+                           (rcv_nxt_ + static_cast<std::uint32_t>(ranges[i].second)).value()};
+  };
+  std::array<std::size_t, kSackRecent> taken{};
+  std::size_t n_taken = 0;
   // RFC 2018 4: the block of the segment that triggered this ACK, then those of the
   // arrivals before it, most recent first; then the rest, lowest first.
-  for (std::size_t r = 0; r < sack_recent_n_; ++r) {
-    for (std::size_t i = 0; i < islands.size(); ++i) {
-      if (!taken[i] && in_window(sack_recent_[r], Seq(islands[i].left), Seq(islands[i].right))) {
-        taken[i] = true;
-        blocks.push_back(islands[i]);
-        break;
-      }
-    }
+  for (std::size_t r = 0; r < sack_recent_n_ && n < out.size(); ++r) {
+    if (sack_recent_[r] < rcv_nxt_) continue;  // in order by now
+    const auto off = static_cast<std::size_t>(sack_recent_[r] - rcv_nxt_);
+    const auto it = std::lower_bound(ranges.begin(), ranges.end(), off,
+                                     [](const auto& range, std::size_t v) { return range.second <= v; });
+    if (it == ranges.end() || it->first > off) continue;
+    const auto i = static_cast<std::size_t>(it - ranges.begin());
+    if (std::find(taken.begin(), taken.begin() + n_taken, i) != taken.begin() + n_taken) continue;
+    taken[n_taken++] = i;
+    out[n++] = block(i);
   }
-  for (std::size_t i = 0; i < islands.size(); ++i)
-    if (!taken[i]) blocks.push_back(islands[i]);
-  return blocks;
+  for (std::size_t i = 0; i < ranges.size() && n < out.size(); ++i)
+    if (std::find(taken.begin(), taken.begin() + n_taken, i) == taken.begin() + n_taken) out[n++] = block(i);
+  return n;
 }
 
 std::uint16_t Connection::effective_mss() const {
@@ -253,10 +259,8 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
       // RFC 2018 4: "The first SACK block ... MUST specify the contiguous block of
       // data containing the segment which triggered this ACK"; then the most
       // recently reported others. A D-SACK block comes first of all (RFC 2883 4).
-      const std::vector<wire::SackBlock> blocks = sack_blocks();
-      const std::size_t room = sack_blocks_to_send();
-      for (std::size_t i = 0; i < blocks.size() && i < room; ++i) r.options.sack_blocks[i] = blocks[i];
-      r.options.sack_count = static_cast<std::uint8_t>(std::min(blocks.size(), room));
+      r.options.sack_count = static_cast<std::uint8_t>(
+          fill_sack_blocks(std::span(r.options.sack_blocks).first(sack_blocks_to_send())));
     }
   }
   const std::size_t hdr = r.header_len();

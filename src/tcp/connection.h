@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -529,7 +530,8 @@ class Connection {
   void note_sack_trigger(Seq seq);
   /// A duplicate [start, end) arrived: report it in the next ACK (RFC 2883 4).
   void note_duplicate(Seq start, Seq end);
-  std::vector<wire::SackBlock> sack_blocks() const;
+  /// Writes the SACK blocks of the next ACK, at most out.size(); returns how many.
+  std::size_t fill_sack_blocks(std::span<wire::SackBlock> out) const;
   std::optional<base::Instant> keepalive_deadline_;
   /// When the next keep-alive probe is due; none while data is outstanding.
   std::optional<base::Instant> keepalive_due() const;

@@ -462,13 +462,12 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
   const std::size_t written = rcv_buf_.write_at(offset, payload);
   const bool had_holes = !ooo_.empty();
   // Out-of-order data we already hold: the first part held is a duplicate (RFC 2883).
-  for (const auto& [start, end] : ooo_.ranges()) {
-    if (start >= offset + written) break;
-    if (end > offset) {
-      note_duplicate(rcv_nxt_ + static_cast<std::uint32_t>(std::max(start, offset)),
-                     rcv_nxt_ + static_cast<std::uint32_t>(std::min(end, offset + written)));
-      break;
-    }
+  const auto& held = ooo_.ranges();
+  if (const auto it = std::lower_bound(held.begin(), held.end(), offset,
+                                       [](const auto& range, std::size_t v) { return range.second <= v; });
+      it != held.end() && it->first < offset + written) {
+    note_duplicate(rcv_nxt_ + static_cast<std::uint32_t>(std::max(it->first, offset)),
+                   rcv_nxt_ + static_cast<std::uint32_t>(std::min(it->second, offset + written)));
   }
   ooo_.set_max_ranges(ooo_range_limit());  // the buffer may have grown (auto-tuning)
   if (!ooo_.add(offset, written)) {

@@ -115,6 +115,17 @@ plain_frames() { export USTACK_TAP_OFFLOAD=0; }
 # nsx CMD... : runs a command inside the test's namespace.
 nsx() { ip netns exec "$NS" "$@"; }
 
+# wait_listen PORT : waits (5 s at most) until a TCP socket in the namespace
+# listens on PORT, else fails the test.
+wait_listen() {
+  local i
+  for i in $(seq 1 50); do
+    [ -n "$(nsx ss -Hltn "sport = :$1")" ] && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on $HOST_IP:$1 after 5 s"
+}
+
 # --- ustack up ----------------------------------------------------------------
 
 # ustack_up [EXTRA ARGS...] : starts `ustack up` on tap0 as 198.18.0.2/24 in the

@@ -28,15 +28,6 @@ want=$(sha256sum <"$WORK/data.bin" | cut -d' ' -f1)
 US_NC=("$USTACK" nc --tap tap0 --addr "$US_CIDR")
 
 # wait_listen PORT : until a Linux socket listens on PORT in the namespace (5 s).
-wait_listen() {
-  local i
-  for i in $(seq 1 50); do
-    [ -n "$(nsx ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.1
-  done
-  fail "nothing listens on $HOST_IP:$1 after 5 s"
-}
-
 # fin_wait2 PORT : true once the kernel's connection on local port PORT has sent
 # its FIN and had it acknowledged (all its data and FIN acknowledged by ustack).
 fin_wait2() { [ -n "$(nsx ss -Htn state fin-wait-2 "sport = :$1")" ]; }

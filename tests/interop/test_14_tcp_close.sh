@@ -22,15 +22,6 @@ head -c 1048576 /dev/urandom >"$WORK/a.dat"
 head -c 1048576 /dev/urandom >"$WORK/b.dat"
 capture_start "$WORK/close.pcap"
 
-wait_listen() {
-  local i
-  for i in $(seq 1 50); do
-    [ -n "$(nsx ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.1
-  done
-  fail "nothing listens on $HOST_IP:$1 after 5 s"
-}
-
 # first_fin PORT : source address of the first FIN on the connection with PORT.
 first_fin() {
   tshark -n -r "$WORK/close.pcap" -Y "tcp.port==$1 && tcp.flags.fin==1" -T fields -e ip.src 2>/dev/null | head -1

@@ -75,11 +75,6 @@ SIZE=$((64 * 1024 * 1024))
 head -c "$SIZE" /dev/urandom >"$WORK/data.bin"
 want=$(sha256sum <"$WORK/data.bin" | cut -d' ' -f1)
 US_NC=("$USTACK" nc --tap tap0 --addr "$US_CIDR")
-wait_listen() {
-  local i
-  for i in $(seq 1 50); do [ -n "$(nsx ss -Hltn "sport = :$1")" ] && return 0; sleep 0.1; done
-  fail "nothing listens on $HOST_IP:$1"
-}
 nsx timeout 40 nc -N -l "$HOST_IP" 5005 <"$WORK/data.bin" >/dev/null &
 lnc=$!; STARTED_PIDS+=("$lnc")
 wait_listen 5005

@@ -50,14 +50,6 @@ LIMIT=25
 IMPAIR="loss=2%,reorder=1%"
 head -c "$SIZE" /dev/urandom >"$WORK/data.bin"
 
-wait_listen() {
-  local i
-  for i in $(seq 1 50); do
-    [ -n "$(nsx ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.1
-  done
-  fail "nothing listens on $HOST_IP:$1 after 5 s"
-}
 fin_wait2() { [ -n "$(nsx ss -Htn state fin-wait-2 "sport = :$1")" ]; }
 mbps() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.0f", b * 8 / (ns / 1e9) / 1e6 }'; }
 

@@ -52,15 +52,6 @@ peer_wait() {
   [ "$rc" -eq 0 ] || fail "the lwIP peer exited with status $rc: $(cat "$1")"
 }
 
-wait_listen() {
-  local i
-  for i in $(seq 1 50); do
-    [ -n "$(nsx ss -Hltn "sport = :$1")" ] && return 0
-    sleep 0.1
-  done
-  fail "nothing listens on $HOST_IP:$1 after 5 s"
-}
-
 head -c "$SIZE" /dev/urandom >"$WORK/data.bin"
 want=$(sha256sum <"$WORK/data.bin" | cut -d' ' -f1)
 
