@@ -366,10 +366,17 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
       make("lwip_bulk_out", "TCP bulk, ustack -> Linux against lwIP -> Linux, both over TAP", "Gbit/s",
            "lwIP peer -> Linux over TAP"),
   };
+  // `--only NAME` runs one row (and the references it needs), e.g. under perf.
+  auto wanted = [&](const char* name) { return o.only.empty() || o.only == name; };
+  auto emit_if_wanted = [&](const Measurement& m) {
+    if (wanted(m.name.c_str())) emit(m);
+  };
+  const bool want_bulk = wanted("linux_to_ustack") || wanted("ustack_to_linux") || wanted("lwip_bulk_in") ||
+                         wanted("lwip_bulk_out");
   auto skip_all = [&](const std::string& why) {
     for (auto& m : planned) {
       m.skipped = why;
-      emit(m);
+      emit_if_wanted(m);
     }
     return out;
   };
@@ -399,7 +406,7 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
     // --- Bulk: the reference first, then both directions over the TAP.
     std::string why;
     std::optional<double> veth;
-    {
+    if (want_bulk) {
       int l = -1;
       {
         NetnsGuard peer(kPeerNs);
@@ -412,7 +419,7 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
     }
     auto& to_us = planned[0];
     auto& from_us = planned[1];
-    {
+    if (wanted("linux_to_ustack") || wanted("lwip_bulk_in")) {
       const int l = listen_on(us, kUstackAddr, 5201);
       auto v = l >= 0 ? bulk(lx, us, l, kUstackAddr, 5201, o.tap_bulk_seconds, &why) : std::nullopt;
       if (l >= 0) us.close(l);
@@ -423,7 +430,7 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
         to_us.skipped = why.empty() ? "listen failed" : why;
       }
     }
-    {
+    if (wanted("ustack_to_linux") || wanted("lwip_bulk_out")) {
       const int l = listen_on(lx, kLinuxTapAddr, 5202);
       auto v = l >= 0 ? bulk(us, lx, l, kLinuxTapAddr, 5202, o.tap_bulk_seconds, &why) : std::nullopt;
       if (l >= 0) ::close(l);
@@ -448,13 +455,13 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
                                   " s of 64 KB sends each, default buffers (auto-tuned) on both stacks; " + tap_note +
                                   "; veth with Linux's offloads (TSO/GRO, no checksums)";
     to_us.note = from_us.note = bulk_note;
-    emit(to_us);
-    emit(from_us);
+    emit_if_wanted(to_us);
+    emit_if_wanted(from_us);
 
     // --- Bulk against the lwIP peer (bench/lwip_peer/) on tap-bench1: the same
     // Linux source and sink code as the ustack rows above, the same duration,
     // right after them; ustack's figures are those rows'.
-    {
+    if (wanted("lwip_bulk_in") || wanted("lwip_bulk_out")) {
       auto& in = planned[4];
       auto& outm = planned[5];
       const std::string peer = lwip_peer_path(o);
@@ -487,12 +494,12 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
         fill(in, to_us, lw_in, why_in);
         fill(outm, from_us, lw_out, why_out);
       }
-      emit(in);
-      emit(outm);
+      emit_if_wanted(in);
+      emit_if_wanted(outm);
     }
 
     // --- Serial connection rate against a Linux listener.
-    {
+    if (wanted("conn_serial")) {
       auto& m = planned[2];
       AcceptCloser tap_side, veth_side;
       tap_side.listener = listen_on(lx, kLinuxTapAddr, 5301);
@@ -516,7 +523,7 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
     }
 
     // --- HTTP with wrk: apps/server on ustack and on Linux's sockets.
-    {
+    if (wanted("http_wrk")) {
       auto& m = planned[3];
       if (!have_wrk(o)) {
         m.skipped = "wrk not installed (apt-get install wrk)";

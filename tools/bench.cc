@@ -49,7 +49,14 @@ int run(const BenchOptions& bo, const std::string& command_line) {
   o.lwip_peer = bo.lwip_peer;
   o.only = bo.only;
   o.tap_offload = bo.tap_offload;
-  if (!o.only.empty()) o.tap = o.scale = false;
+  if (!o.only.empty()) {
+    // One row: its group runs, the others do not.
+    const bool tap_row = o.only == "linux_to_ustack" || o.only == "ustack_to_linux" || o.only == "lwip_bulk_in" ||
+                         o.only == "lwip_bulk_out" || o.only == "conn_serial" || o.only == "http_wrk";
+    o.scale = false;
+    o.memory = o.memory && !tap_row;
+    o.tap = o.tap && tap_row;
+  }
   if (bo.quick) {
     o.seconds = 0.5;
     o.bulk_bytes = 256ull << 20;
@@ -107,7 +114,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--tap-offload", o->tap_offload,
                   "ustack's TAP offloads in the tap rows: 1 (default) GRO/TSO super-frames and checksum offload, "
                   "0 plain frames (as before offloads, for comparison)");
-  cmd->add_option("--only", o->only, "Only this in-memory measurement (tcp_bulk, tcp_rr, ...), e.g. under perf");
+  cmd->add_option("--only", o->only, "Only this measurement (tcp_bulk, tcp_rr, ..., ustack_to_linux, http_wrk, ...), e.g. under perf");
   cmd->callback([o, cmd] {
     std::string line = "ustack bench";
     if (o->quick) line += " --quick";
