@@ -17,8 +17,9 @@ std::uint32_t Rack::on_delivered(const SentSegment& s, base::Instant now) {
   if (s.ever_retransmitted && min_rtt_ && rtt < *min_rtt_) take = false;
   if (take) {
     rtt_ = rtt;
-    if (!end_seq_ || sent_after(s.sent, s.end, xmit_ts_, *end_seq_)) {
+    if (!end_seq_ || sent_after(s.sent, s.order, xmit_ts_, xmit_order_)) {
       xmit_ts_ = s.sent;
+      xmit_order_ = s.order;
       end_seq_ = s.end;
     }
   }
@@ -77,7 +78,8 @@ std::optional<base::Instant> Rack::detect_loss(Scoreboard& board, base::Instant 
     if (s.lost && !s.retransmitted) continue;  // already waiting to be sent again
     // "If RACK_sent_after(RACK.xmit_ts, RACK.end_seq, Segment.xmit_ts,
     //  Segment.end_seq): remaining = Segment.xmit_ts + RACK.rtt + RACK.reo_wnd - Now()"
-    if (!sent_after(xmit_ts_, *end_seq_, s.sent, s.end)) continue;
+    // (With the transmission order for the tie-break: see sent_after.)
+    if (!sent_after(xmit_ts_, xmit_order_, s.sent, s.order)) continue;
     const base::Instant deadline = s.sent + rtt_ + reo_wnd_;
     if (deadline <= now) {
       board.mark_lost(s);

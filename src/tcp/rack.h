@@ -45,11 +45,23 @@ class Rack {
   void note_reordering_distance(unsigned segments) { reordering_ = std::max(reordering_, segments); }
 
  private:
-  static bool sent_after(base::Instant t1, Seq s1, base::Instant t2, Seq s2) {
-    return t1 > t2 || (t1 == t2 && s1 > s2);
+  /// RFC 8985 6.2 RACK_sent_after: "If t1 > t2: Return true; Else if t1 == t2
+  /// AND seq1 > seq2: Return true". The sequence number stands in for the order
+  /// of transmission when clocks tie, which holds for new data but not for a
+  /// retransmission sent after new data at the same timestamp. Ties are common
+  /// here: the stack is told the time once per poll, and over a TAP the kernel
+  /// answers a segment within the same write(2), so one poll can send new data,
+  /// retransmit a hole, and read the SACK of that new data. Ordered by sequence,
+  /// the retransmission looked older than the SACKed data and was marked lost at
+  /// once, again on every ACK (interop test 20: one hole resent five times in
+  /// 50 us, each copy answered by a D-SACK). The transmission counter is the
+  /// order the RFC means.
+  static bool sent_after(base::Instant t1, std::uint32_t order1, base::Instant t2, std::uint32_t order2) {
+    return t1 > t2 || (t1 == t2 && static_cast<std::int32_t>(order1 - order2) > 0);
   }
   base::Instant xmit_ts_{};
   std::optional<Seq> end_seq_;
+  std::uint32_t xmit_order_ = 0;  // the order of RACK.xmit_ts's transmission
   base::Duration rtt_{};
   std::optional<Seq> fack_;
   std::optional<base::Duration> min_rtt_;

@@ -6,7 +6,7 @@ namespace ustack::tcp {
 void Scoreboard::on_send_new(Seq start, Seq end, base::Instant now) {
   if (!(start < end)) return;
   // Contiguous with the last segment by construction (start is SND.MAX).
-  segs_.push_back(SentSegment{.start = start, .end = end, .sent = now});
+  segs_.push_back(SentSegment{.start = start, .end = end, .sent = now, .order = next_order_++});
   pipe_ += segs_.back().len();
 }
 
@@ -16,11 +16,13 @@ void Scoreboard::on_retransmit(Seq start, Seq end, base::Instant now) {
     split(i, start);
     ++i;
   }
+  const std::uint32_t order = next_order_++;  // one transmission, however many entries it covers
   for (; i < segs_.size() && segs_[i].start < end; ++i) {
     if (segs_[i].end > end) split(i, end);
     SentSegment& s = segs_[i];
     pipe_ -= in_pipe(s);
     s.sent = now;
+    s.order = order;
     s.retransmitted = true;  // `lost` stays: the original is still deemed lost
     s.ever_retransmitted = true;
     pipe_ += in_pipe(s);

@@ -25,6 +25,10 @@ namespace ustack::tcp {
 struct SentSegment {
   Seq start, end;
   base::Instant sent{};          // its latest transmission (RACK's Segment.xmit_ts)
+  /// The order of that transmission among the connection's (a counter that
+  /// wraps): RACK's tie-break when two transmissions share a timestamp, as they
+  /// do within one poll of the stack (tcp/rack.h).
+  std::uint32_t order = 0;
   bool sacked = false;           // covered by a SACK block
   bool lost = false;             // the original is deemed lost (IsLost, RACK, RTO)
   bool retransmitted = false;    // sent again since, and that copy deemed in flight (RFC 6675 HighRxt)
@@ -137,6 +141,7 @@ class Scoreboard {
     return (s.lost ? 0 : s.len()) + (s.retransmitted ? s.len() : 0);
   }
   void recount() { pipe_ = pipe_recounted(); }
+  std::uint32_t next_order_ = 0;  // SentSegment::order of the next transmission
 
   base::LazyDeque<SentSegment> segs_;  // no memory while nothing is in flight
   std::uint32_t pipe_ = 0;  // SetPipe, kept as segments change (an ACK may touch few of many)

@@ -116,6 +116,37 @@ TEST(Rack, ReorderingSeenAndDsackGrowTheWindow) {
   EXPECT_EQ(rack.reo_wnd(), 10ms);
 }
 
+TEST(Rack, RetransmissionSentAfterNewDataAtTheSameInstantIsNotOlderThanIt) {
+  // One poll of the stack, one timestamp: new data (2000..3000) goes out, then
+  // the hole (1000..2000) is sent again, and the SACK of the new data is read in
+  // the same poll (over a TAP the kernel answers within the write). RFC 8985
+  // 6.2's RACK_sent_after orders transmissions; the retransmission came after
+  // the SACKed one, so that SACK says nothing about it. Ordered by sequence
+  // number instead, it was marked lost at once (interop test 20).
+  Scoreboard b;
+  b.on_send_new(Seq(1000), Seq(2000), t0);
+  const base::Instant poll = t0 + 10ms;
+  b.on_send_new(Seq(2000), Seq(3000), poll);
+  b.on_retransmit(Seq(1000), Seq(2000), poll);
+  Rack rack;
+  deliver(rack, b, 2000, 3000, poll);
+  unsigned marked = 0;
+  EXPECT_FALSE(rack.detect_loss(b, poll, marked));
+  EXPECT_EQ(marked, 0u);
+  EXPECT_EQ(b.lost_segments(), 0u);
+  // Sent in the other order at the same instant (the hole first, then new data
+  // that is SACKed), the retransmission is older and is lost once RACK.rtt +
+  // reo_wnd (both 0 here) has passed.
+  Scoreboard c;
+  c.on_send_new(Seq(1000), Seq(2000), t0);
+  c.on_retransmit(Seq(1000), Seq(2000), poll);
+  c.on_send_new(Seq(2000), Seq(3000), poll);
+  Rack rack2;
+  deliver(rack2, c, 2000, 3000, poll);
+  EXPECT_FALSE(rack2.detect_loss(c, poll, marked));
+  EXPECT_EQ(marked, 1u);
+}
+
 TEST(Rack, RtoMarksTheFirstAndTheExpired) {
   Scoreboard b = board(3);
   Rack rack;
