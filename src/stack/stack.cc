@@ -142,6 +142,7 @@ void Stack::poll(Instant now) {
                iface->addr.addr, MacAddr::broadcast());
     }
     for (std::size_t n = 0; n < config_.rx_batch; ++n) {
+      if (clock_) set_time(clock_());
       auto len = iface->device->receive(now_, rx_buffer_);
       if (!len) break;
       rx_csum_trusted_ = iface->device->rx_checksum_trusted();
@@ -149,6 +150,7 @@ void Stack::poll(Instant now) {
       rx_csum_trusted_ = false;
     }
   }
+  if (clock_) set_time(clock_());
   for (auto& iface : interfaces_) {
     ip::ArpWork work;
     iface->arp.poll(now_, work);

@@ -172,6 +172,15 @@ class Stack {
   void flush_tx();
   /// Tells the stack the time before a socket call made between polls.
   void set_time(base::Instant now) { if (now > now_) now_ = now; }
+  /// A live clock (the runtime's monotonic_now), read again before each frame a
+  /// poll receives and before its timers, so that each segment's times are its
+  /// own: a poll may take hundreds of microseconds (a TAP write runs the kernel's
+  /// receive path before it returns), and with one time for all of it, a segment
+  /// sent and acknowledged within one poll had a round trip of zero, RACK's
+  /// reordering window (min_RTT/4) was zero, and every reordering was taken for
+  /// a loss. Without one (simulated networks, scripts), poll's `now` is the time
+  /// throughout, as those runs need.
+  void set_clock(base::Instant (*clock)()) { clock_ = clock; }
   base::Instant now() const { return now_; }
 
   // --- Sockets (non-blocking; errors are Linux's errno values) ----------------
@@ -400,6 +409,7 @@ class Stack {
   void wake_memory_waiters();
   base::Random rng_;
   base::Instant now_{};
+  base::Instant (*clock_)() = nullptr;  // set_clock
   std::vector<std::unique_ptr<Interface>> interfaces_;
   std::unique_ptr<link::Device> loopback_device_;
   Interface* loopback_ = nullptr;
