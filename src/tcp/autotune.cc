@@ -77,4 +77,9 @@ std::size_t sndbuf_target(std::uint32_t cwnd_bytes, std::uint32_t mss, std::uint
   return static_cast<std::size_t>(std::min<std::uint64_t>(2 * segs * mss, max));
 }
 
+std::size_t sndbuf_grow(std::size_t capacity, std::size_t want, std::size_t max) {
+  if (want <= capacity) return capacity;
+  return std::max(want, std::min(2 * capacity, max));
+}
+
 }  // namespace ustack::tcp

@@ -44,8 +44,9 @@ void Connection::tune_sndbuf() {
   if (in_flight() >= cc_->cwnd()) return;
   const std::size_t want = sndbuf_target(cc_->cwnd(), smss(), rack_.reordering(), config_.sndbuf_max);
   if (want <= snd_buf_.capacity()) return;
-  snd_buf_.resize(want);
-  config_.sndbuf = want;
+  const std::size_t grown = sndbuf_grow(snd_buf_.capacity(), want, config_.sndbuf_max);
+  snd_buf_.resize(grown);
+  config_.sndbuf = grown;
   events_.writable = true;
 }
 

@@ -82,6 +82,24 @@ TEST(RcvSpace, LockedMeasuresButNeverGrows) {
   EXPECT_EQ(s.space(), 100000u);
 }
 
+TEST(SndbufGrow, AtLeastDoublesSoThatSlowStartCopiesTheRingFewTimes) {
+  EXPECT_EQ(sndbuf_grow(100000, 90000, 4u << 20), 100000u);   // holds it: unchanged
+  EXPECT_EQ(sndbuf_grow(100000, 101448, 4u << 20), 200000u);  // one MSS more: doubled
+  EXPECT_EQ(sndbuf_grow(100000, 500000, 4u << 20), 500000u);  // more than double: the target
+  EXPECT_EQ(sndbuf_grow(3u << 20, (3u << 20) + 1, 4u << 20), 4u << 20);  // never past the maximum
+  // Slow start from 10 to 3,000 segments, one MSS per ACK: the ring is copied
+  // about log2(300) times, not once per ACK.
+  std::size_t cap = sndbuf_target(10 * 1448, 1448, 3, 16u << 20), resizes = 0;
+  for (std::uint32_t cwnd = 10; cwnd <= 3000; ++cwnd) {
+    const std::size_t want = sndbuf_target(cwnd * 1448, 1448, 3, 16u << 20);
+    const std::size_t next = sndbuf_grow(cap, want, 16u << 20);
+    if (next != cap) ++resizes;
+    cap = next;
+    EXPECT_GE(cap, want);
+  }
+  EXPECT_LE(resizes, 10u);
+}
+
 TEST(SndbufTarget, TwoWindowsOfAtLeastTenSegments) {
   EXPECT_EQ(sndbuf_target(4 * 1448, 1448, 3, 4u << 20), 2u * 10 * 1448);    // TCP_INIT_CWND floor
   EXPECT_EQ(sndbuf_target(100 * 1448, 1448, 3, 4u << 20), 2u * 100 * 1448);
