@@ -24,6 +24,7 @@ void register_route(CLI::App& app);
 void register_addr(CLI::App& app);
 void register_capture(CLI::App& app);  // tools/capture.cc
 void register_bench(CLI::App& app);    // tools/bench.cc
+void register_bridge(CLI::App& app);   // tools/bridge.cc
 
 /// Blocks SIGINT and SIGTERM in this thread and those it creates from now on;
 /// wait_for_stop_signal() then returns the signal when one arrives.

@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
   ustack::tools::register_addr(app);
   ustack::tools::register_capture(app);
   ustack::tools::register_bench(app);
+  ustack::tools::register_bridge(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
