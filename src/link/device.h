@@ -57,6 +57,10 @@ class Device {
   /// (VIRTIO_NET_HDR_F_NEEDS_CSUM) or checked it (DATA_VALID). Only a TAP with
   /// offloads says so.
   virtual bool rx_checksum_trusted() const { return false; }
+  /// True when the device finishes the TCP checksum of every IPv4 TCP frame it
+  /// sends (its field holding the pseudo-header sum, CHECKSUM_PARTIAL): the stack
+  /// then leaves TCP's checksums partial. Only a TAP with offloads says so.
+  virtual bool tx_checksum_offload() const { return false; }
   /// The offloads in use, for people ("vnet_hdr csum tso4"), or why none are.
   virtual std::string offloads() const { return "none"; }
 
@@ -80,6 +84,7 @@ class WrapperDevice : public Device {
   void flush() override { inner_->flush(); }
   void flush_tx() override { inner_->flush_tx(); }
   bool rx_checksum_trusted() const override { return inner_->rx_checksum_trusted(); }
+  bool tx_checksum_offload() const override { return inner_->tx_checksum_offload(); }
   std::string offloads() const override { return inner_->offloads(); }
   const DeviceStats& stats() const override { return inner_->stats(); }
 

@@ -38,6 +38,8 @@ class FdDevice : public Device, private VnetFrameSink {
   /// Due at once while the coalescer holds a frame (poll() then flushes it).
   std::optional<base::Instant> next_deadline() const override;
   bool rx_checksum_trusted() const override { return rx_trusted_; }
+  /// With offloads: every TCP frame leaves with VIRTIO_NET_HDR_F_NEEDS_CSUM (vnet.h).
+  bool tx_checksum_offload() const override { return vnet_; }
   std::string offloads() const override { return offloads_; }
   int pollable_fd() const override { return fd_; }
   const DeviceStats& stats() const override { return stats_; }

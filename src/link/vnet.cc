@@ -162,7 +162,8 @@ void TsoCoalescer::add(base::ByteSpan frame, VnetFrameSink& out) {
   Candidate c;
   if (!candidate(frame, &c)) {
     flush(out);
-    out.write_frame(VnetHeader{}, frame, 1);
+    single_.assign(frame.begin(), frame.end());
+    write_single(single_, out);
     return;
   }
   if (!joins(frame, c)) {
@@ -181,32 +182,58 @@ void TsoCoalescer::add(base::ByteSpan frame, VnetFrameSink& out) {
   }
 }
 
+namespace {
+
+/// The TCP checksum field of an IPv4 TCP frame gets the pseudo-header sum over
+/// `tcp_len` bytes of TCP header and data; returns the header that tells the
+/// kernel to finish it.
+VnetHeader partial_tcp_checksum(base::MutByteSpan f, std::size_t ip, std::size_t tcp) {
+  wire::Checksum pseudo;
+  pseudo.add(f.subspan(ip + kIpSrc, 8));  // source and destination addresses
+  pseudo.add_u16(kProtoTcp);
+  pseudo.add_u16(static_cast<std::uint16_t>(f.size() - tcp));
+  // CHECKSUM_PARTIAL as Linux's own TCP leaves it (__tcp_v4_send_check): the field
+  // holds the folded pseudo-header sum; whoever finishes it adds the rest.
+  base::store_be16(f, tcp + kTcpCsum, pseudo.folded());
+  VnetHeader h{};
+  h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  h.csum_start = static_cast<std::uint16_t>(tcp);
+  h.csum_offset = kTcpCsum;
+  return h;
+}
+
+}  // namespace
+
+void TsoCoalescer::write_single(base::MutByteSpan f, VnetFrameSink& out) {
+  const std::size_t ihl = ipv4_header_len(f);
+  const std::size_t total = ihl ? base::load_be16(f, kEth + kIpTotalLen) : 0;
+  const bool tcp = ihl && f[kEth + kIpProto] == kProtoTcp && !(base::load_be16(f, kEth + kIpFrag) & 0x3fff) &&
+                   total >= ihl + 20 && kEth + total <= f.size();
+  if (!tcp) {
+    out.write_frame(VnetHeader{}, f, 1);
+    return;
+  }
+  // Without Ethernet padding, if any: the checksum covers csum_start to the end.
+  const base::MutByteSpan g = f.first(kEth + total);
+  out.write_frame(partial_tcp_checksum(g, kEth, kEth + ihl), g, 1);
+}
+
 void TsoCoalescer::flush(VnetFrameSink& out) {
   if (segments_ == 0) return;
   const std::size_t segments = std::exchange(segments_, 0);
   const base::MutByteSpan f(buf_.data(), len_);
-  if (segments == 1) {  // as given: its checksums are whole
-    out.write_frame(VnetHeader{}, f, 1);
+  if (segments == 1) {
+    write_single(f, out);
     return;
   }
   const std::size_t ip = kEth, tcp = kEth + 20;
   base::store_be16(f, ip + kIpTotalLen, static_cast<std::uint16_t>(len_ - kEth));
   base::store_be16(f, ip + kIpCsum, 0);
   base::store_be16(f, ip + kIpCsum, wire::internet_checksum(f.subspan(ip, 20)));
-  // CHECKSUM_PARTIAL as Linux's own TCP leaves it (__tcp_v4_send_check): the field
-  // holds the folded pseudo-header sum; whoever finishes it adds the rest.
-  wire::Checksum pseudo;
-  pseudo.add(f.subspan(ip + kIpSrc, 8));  // source and destination addresses
-  pseudo.add_u16(kProtoTcp);
-  pseudo.add_u16(static_cast<std::uint16_t>(len_ - tcp));
-  base::store_be16(f, tcp + kTcpCsum, pseudo.folded());
-  VnetHeader h{};
-  h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  VnetHeader h = partial_tcp_checksum(f, ip, tcp);
   h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
   h.hdr_len = static_cast<std::uint16_t>(hdr_len_);
   h.gso_size = static_cast<std::uint16_t>(gso_size_);
-  h.csum_start = static_cast<std::uint16_t>(tcp);
-  h.csum_offset = kTcpCsum;
   out.write_frame(h, f, segments);
 }
 

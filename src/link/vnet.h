@@ -76,11 +76,15 @@ class VnetFrameSink {
 ///    exactly gso_size bytes and B no more;
 ///  - the result stays within one IPv4 datagram (65535 bytes).
 /// Anything else flushes the pending frame first; frames that are no candidate
-/// at all leave at once with a zeroed header. The super-frame carries the last
-/// segment's PSH, the IP total length of the whole, a fresh IP checksum, and in
-/// the TCP checksum field the pseudo-header sum (VIRTIO_NET_HDR_F_NEEDS_CSUM,
-/// csum_start at the TCP header, csum_offset 16). A pending frame of one segment
-/// leaves exactly as given, its checksums intact.
+/// at all leave at once. The super-frame carries the last segment's PSH, the IP
+/// total length of the whole and a fresh IP checksum.
+///
+/// Every IPv4 TCP frame written (not a fragment), super-frame, lone segment or no
+/// candidate (SYN, FIN, a pure ACK), has the pseudo-header sum in its TCP checksum
+/// field and VIRTIO_NET_HDR_F_NEEDS_CSUM (csum_start at the TCP header,
+/// csum_offset 16): the kernel finishes it. So the stack may hand over TCP
+/// segments whose checksum is partial, and never reads a payload to sum it
+/// (Device::tx_checksum_offload). Other frames leave as given, with a zeroed header.
 class TsoCoalescer {
  public:
   static constexpr std::size_t kMaxFrame = 14 + 65535;
@@ -92,6 +96,9 @@ class TsoCoalescer {
   bool pending() const { return segments_ > 0; }
 
  private:
+  /// Writes `frame` (mutable: its TCP checksum field may be rewritten) alone: an
+  /// IPv4 TCP frame with NEEDS_CSUM and the pseudo-header sum, else as given.
+  static void write_single(base::MutByteSpan frame, VnetFrameSink& out);
   struct Candidate {
     std::size_t hdr_len = 0;      // Ethernet + IP + TCP headers
     std::size_t payload_len = 0;
@@ -103,6 +110,7 @@ class TsoCoalescer {
   void start(base::ByteSpan frame, const Candidate& c);
 
   std::vector<base::Byte> buf_;   // the pending frame: first segment's headers, then all payload
+  std::vector<base::Byte> single_;  // a frame that is no candidate, copied to finish its header
   std::size_t len_ = 0;
   std::size_t hdr_len_ = 0;
   std::size_t gso_size_ = 0;

@@ -11,6 +11,7 @@
 
 #include "stack/interface.h"
 #include "stack/stack.h"
+#include "wire/checksum.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
@@ -272,6 +273,9 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
       // The flags byte of the TCP header: count the resets we send.
       if (seg.size() > 13 && (seg.data()[13] & flag::rst)) ++counters_.TcpOutRsts;
       ++counters_.TcpOutSegs;
+      // The connection left the checksum partial: finished here unless the device
+      // does it (a TAP with offloads; Linux's skb_checksum_help in reverse).
+      if (!r->iface->device->tx_checksum_offload()) wire::finish_partial_checksum(seg.data(), 16);
       (void)ip_output(hdr, std::move(seg), *r);
     }
     --tcp_sending_depth_;

@@ -266,7 +266,10 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   const std::size_t hdr = r.header_len();
   base::PacketBuf buf(hdr + len);
   if (len) snd_buf_.peek(offset, buf.data().subspan(hdr, len));
-  r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4());
+  // The checksum is left partial (the pseudo-header sum): the stack finishes it
+  // when the interface cannot (Stack::tcp_after), and a TAP with offloads leaves
+  // it to the kernel, so a segment's payload is read once, by the copy above.
+  r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4(), /*partial=*/true);
   outbox_.push_back({std::move(buf), ecn_codepoint(flags, seq, len)});
 
   ++info_.segs_out;
@@ -321,7 +324,7 @@ void Connection::send_rst(Seq seq) {
   r.seq = seq.value();
   r.flags = flag::rst;
   base::PacketBuf buf(r.header_len());
-  r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4());
+  r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4(), /*partial=*/true);  // as every OutSegment
   outbox_.push_back({std::move(buf), 0});
   ++info_.segs_out;
 }

@@ -140,7 +140,8 @@ struct Events {
 };
 
 /// A segment ready to leave: the TCP header and payload, and the ECN codepoint
-/// its IP header is to carry (RFC 3168 5, wire::ip_ecn).
+/// its IP header is to carry (RFC 3168 5, wire::ip_ecn). Its checksum is partial
+/// (wire::TcpRepr::emit): whoever sends it finishes it, or its device does.
 struct OutSegment {
   base::PacketBuf packet;
   std::uint8_t ecn = 0;

@@ -90,6 +90,10 @@ std::uint16_t internet_checksum(base::ByteSpan bytes) {
   return c.finish();
 }
 
+void finish_partial_checksum(base::MutByteSpan covered, std::size_t field) {
+  base::store_be16(covered, field, internet_checksum(covered));
+}
+
 std::uint16_t checksum_update(std::uint16_t old_checksum, std::uint16_t old_field,
                               std::uint16_t new_field) {
   // RFC 1624 3: "HC' = ~(~HC + ~m + m')". Eqn. 2 (HC' = HC - ~m - m') can give

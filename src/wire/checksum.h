@@ -33,6 +33,11 @@ class Checksum {
 /// to store; over a buffer with a correct checksum field, 0).
 std::uint16_t internet_checksum(base::ByteSpan bytes);
 
+/// Finishes a partial checksum (CHECKSUM_PARTIAL, Linux's skb_checksum_help):
+/// the field at `field` inside `covered` holds the folded pseudo-header sum; the
+/// sum of everything covered, that field included, inverted, replaces it.
+void finish_partial_checksum(base::MutByteSpan covered, std::size_t field);
+
 /// RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'), the checksum after one 16-bit field of
 /// the covered data changes from old_field to new_field.
 std::uint16_t checksum_update(std::uint16_t old_checksum, std::uint16_t old_field,

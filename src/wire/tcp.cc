@@ -192,7 +192,7 @@ Parsed<TcpRepr> TcpRepr::parse(base::ByteSpan segment, base::Ipv4Addr src, base:
   return r;
 }
 
-void TcpRepr::emit(base::MutByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst) const {
+void TcpRepr::emit(base::MutByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst, bool partial) const {
   const std::size_t hlen = header_len();
   assert(segment.size() >= hlen && segment.size() <= 0xffff);
   base::store_be16(segment, 0, src_port);
@@ -207,6 +207,10 @@ void TcpRepr::emit(base::MutByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr
   options.emit(segment.subspan(TcpView::kMinHeaderLen, hlen - TcpView::kMinHeaderLen));
   Checksum c;
   c.add_pseudo_header(src, dst, ip_proto::tcp, static_cast<std::uint16_t>(segment.size()));
+  if (partial) {
+    base::store_be16(segment, 16, c.folded());
+    return;
+  }
   c.add(segment);
   base::store_be16(segment, 16, c.finish());
 }

@@ -96,8 +96,11 @@ struct TcpRepr {
                                bool verify_checksum = true);
   std::size_t header_len() const { return TcpView::kMinHeaderLen + options.encoded_len(); }
   /// `segment` is header_len() bytes followed by the payload, already in place.
-  /// Writes the header and options and the checksum.
-  void emit(base::MutByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst) const;
+  /// Writes the header and options and the checksum. With `partial`, the checksum
+  /// field holds only the folded pseudo-header sum, as Linux leaves it for a
+  /// device that finishes checksums (CHECKSUM_PARTIAL): finish_partial_checksum()
+  /// or the device completes it, and the payload is not read.
+  void emit(base::MutByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst, bool partial = false) const;
   bool operator==(const TcpRepr&) const = default;
 };
 

@@ -92,6 +92,12 @@ bool header_is_zero(const VnetHeader& h) {
   return std::memcmp(&h, &z, sizeof h) == 0;
 }
 
+// A TCP frame written alone: no GSO, the TCP checksum left to the kernel.
+bool single_tcp_header(const VnetHeader& h) {
+  return h.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && h.gso_type == VIRTIO_NET_HDR_GSO_NONE && h.gso_size == 0 &&
+         h.csum_start == 34 && h.csum_offset == 16;
+}
+
 // What the kernel (or a NIC) does with a partial checksum: the sum from
 // csum_start to the end, the field's pseudo-header sum included, inverted.
 void complete_checksum(const VnetHeader& h, Bytes& f) {
@@ -150,13 +156,49 @@ TEST(TsoCoalescer, ConsecutiveFullSegmentsOfOneFlowBecomeOneSuperFrame) {
   EXPECT_TRUE(std::equal(payload.begin(), payload.end(), w.frame.begin() + 66));
 }
 
-TEST(TsoCoalescer, ASegmentAloneLeavesAsGivenWithAZeroHeader) {
+// The written frame, its checksum finished as the kernel would.
+Bytes finished(Written w) {
+  complete_checksum(w.h, w.frame);
+  return w.frame;
+}
+
+TEST(TsoCoalescer, ASegmentAloneLeavesWithItsChecksumLeftToTheKernel) {
   const Bytes f = tcp_frame(Seg{});
   auto out = coalesce({f});
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(header_is_zero(out[0].h));
-  EXPECT_EQ(out[0].frame, f);
+  EXPECT_TRUE(single_tcp_header(out[0].h));
+  EXPECT_EQ(base::load_be16(out[0].frame, 34 + 16), pseudo_sum(base::ByteSpan(out[0].frame).subspan(14)));
+  EXPECT_EQ(finished(out[0]), f);
   EXPECT_EQ(out[0].segments, 1u);
+}
+
+TEST(TsoCoalescer, EveryTcpFrameLeavesWithItsChecksumLeftToTheKernel) {
+  // The stack hands over TCP segments whose checksum field holds only the
+  // pseudo-header sum (Device::tx_checksum_offload): whatever the frame, SYN,
+  // FIN, a pure ACK or a lone segment, the kernel is told to finish it.
+  for (std::uint8_t flags : {std::uint8_t{0x02}, std::uint8_t{0x12}, std::uint8_t{0x11}, std::uint8_t{0x10},
+                             std::uint8_t{0x04}}) {
+    Seg s;
+    s.flags = flags;
+    s.payload = flags == 0x10 ? 0 : 10;
+    const Bytes whole = tcp_frame(s);
+    Bytes partial = whole;
+    base::store_be16(partial, 34 + 16, pseudo_sum(base::ByteSpan(partial).subspan(14)));
+    auto out = coalesce({partial});
+    ASSERT_EQ(out.size(), 1u) << int{flags};
+    EXPECT_TRUE(single_tcp_header(out[0].h)) << int{flags};
+    EXPECT_EQ(finished(out[0]), whole) << int{flags};
+  }
+  // Ethernet padding past the IP datagram is not written (the checksum runs to
+  // the end of what is written).
+  Seg s;
+  s.payload = 0;
+  Bytes padded = tcp_frame(s);
+  const Bytes whole = padded;
+  padded.resize(padded.size() + 6, 0);
+  auto out = coalesce({padded});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(finished(out[0]), whole);
 }
 
 TEST(TsoCoalescer, ShortLastSegmentJoinsButNothingAfterIt) {
@@ -177,8 +219,8 @@ TEST(TsoCoalescer, NothingJoinsAfterPsh) {
   b.seq = a.seq + 1448;
   auto out = coalesce({tcp_frame(a), tcp_frame(b)});
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_TRUE(header_is_zero(out[0].h));
-  EXPECT_TRUE(header_is_zero(out[1].h));
+  EXPECT_TRUE(single_tcp_header(out[0].h));
+  EXPECT_TRUE(single_tcp_header(out[1].h));
 }
 
 TEST(TsoCoalescer, SegmentsThatDifferDoNotJoin) {
@@ -205,8 +247,8 @@ TEST(TsoCoalescer, SegmentsThatDifferDoNotJoin) {
     k.change(b);
     auto out = coalesce({tcp_frame(a), tcp_frame(b)});
     ASSERT_EQ(out.size(), 2u) << k.what;
-    for (const auto& w : out) EXPECT_TRUE(header_is_zero(w.h)) << k.what;
-    EXPECT_EQ(out[0].frame, tcp_frame(a)) << k.what;
+    for (const auto& w : out) EXPECT_TRUE(single_tcp_header(w.h)) << k.what;
+    EXPECT_EQ(finished(out[0]), tcp_frame(a)) << k.what;
   }
 }
 

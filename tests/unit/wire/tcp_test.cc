@@ -84,6 +84,33 @@ TEST(Tcp, EmitReproducesLinuxSyn) {
   EXPECT_TRUE(std::ranges::equal(out, syn_segment()));
 }
 
+TEST(Tcp, PartialChecksumHoldsThePseudoHeaderSumAndFinishesToTheFullOne) {
+  // CHECKSUM_PARTIAL as Linux leaves it for a device: the field holds the folded
+  // pseudo-header sum; finishing it (the sum over the segment, that field
+  // included, inverted) gives what a full emit writes, payload included.
+  TcpRepr r;
+  r.src_port = 40522;
+  r.dst_port = 80;
+  r.seq = 7;
+  r.ack = 9;
+  r.flags = tcp_flag::ack | tcp_flag::psh;
+  r.window = 501;
+  for (std::size_t payload : {0u, 1u, 1447u, 1448u}) {
+    Bytes full(r.header_len() + payload), partial;
+    for (std::size_t i = 0; i < payload; ++i) full[r.header_len() + i] = static_cast<std::uint8_t>(i * 31 + 5);
+    partial = full;
+    r.emit(full, kHostA, kHostB);
+    r.emit(partial, kHostA, kHostB, /*partial=*/true);
+    Checksum pseudo;
+    pseudo.add_pseudo_header(kHostA, kHostB, ip_proto::tcp, static_cast<std::uint16_t>(partial.size()));
+    EXPECT_EQ(base::load_be16(partial, 16), pseudo.folded()) << payload;
+    EXPECT_EQ(TcpRepr::parse(partial, kHostA, kHostB).error(), ParseError::bad_checksum) << payload;
+    finish_partial_checksum(partial, 16);
+    EXPECT_EQ(partial, full) << payload;
+    EXPECT_TRUE(TcpRepr::parse(partial, kHostA, kHostB).ok()) << payload;
+  }
+}
+
 TEST(Tcp, WrongPseudoHeaderOrFlippedBitIsBadChecksum) {
   // Swapped addresses sum the same; another address does not.
   EXPECT_TRUE(TcpRepr::parse(syn_segment(), kHostB, kHostA).ok());
