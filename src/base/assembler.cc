@@ -40,6 +40,7 @@ std::size_t Assembler::remove_back() {
   const std::size_t len = ranges_.back().second - ranges_.back().first;
   ranges_.pop_back();
   bytes_ -= len;
+  release_if_empty();
   return len;
 }
 
@@ -52,6 +53,7 @@ std::size_t Assembler::remove_front() {
     r.first -= len;
     r.second -= len;
   }
+  release_if_empty();
   return len;
 }
 

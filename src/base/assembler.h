@@ -34,11 +34,17 @@ class Assembler {
   /// The ranges held, [start, end) relative to the front, in order.
   const std::vector<std::pair<std::size_t, std::size_t>>& ranges() const { return ranges_; }
   void clear() {
-    ranges_.clear();
+    std::vector<std::pair<std::size_t, std::size_t>>().swap(ranges_);
     bytes_ = 0;
   }
+  /// Whether the ranges hold heap memory now: only while there are any (an
+  /// idle TCP connection's receiver holds none).
+  bool allocated() const { return ranges_.capacity() > 0; }
 
  private:
+  void release_if_empty() {
+    if (ranges_.empty()) std::vector<std::pair<std::size_t, std::size_t>>().swap(ranges_);
+  }
   std::size_t max_ranges_;
   std::vector<std::pair<std::size_t, std::size_t>> ranges_;
   std::size_t bytes_ = 0;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <utility>
 
 namespace ustack::base {
 
@@ -45,6 +46,7 @@ class LazyDeque {
   const_iterator end() const { return d_ ? const_iterator(d_->cend()) : const_iterator(); }
 
   void push_back(const T& v) { storage().push_back(v); }
+  void push_back(T&& v) { storage().push_back(std::move(v)); }
   /// Inserts before index i (0 <= i <= size()).
   void insert_at(std::size_t i, const T& v) {
     auto& d = storage();

@@ -19,6 +19,27 @@ TEST(Assembler, StartsEmpty) {
   EXPECT_EQ(a.remove_front(), 0u);
 }
 
+// An idle TCP receiver's assembler holds no memory: the ranges' storage goes
+// once the last range does, whichever way it goes.
+TEST(Assembler, HoldsMemoryOnlyWhileItHoldsRanges) {
+  Assembler a;
+  EXPECT_FALSE(a.allocated());
+  ASSERT_TRUE(a.add(10, 5));
+  ASSERT_TRUE(a.add(30, 5));
+  EXPECT_TRUE(a.allocated());
+  EXPECT_EQ(a.remove_back(), 5u);
+  EXPECT_TRUE(a.allocated());
+  EXPECT_EQ(a.remove_back(), 5u);
+  EXPECT_FALSE(a.allocated());
+  ASSERT_TRUE(a.add(0, 7));
+  EXPECT_EQ(a.remove_front(), 7u);
+  EXPECT_FALSE(a.allocated());
+  ASSERT_TRUE(a.add(3, 7));
+  a.clear();
+  EXPECT_FALSE(a.allocated());
+  EXPECT_EQ(a.bytes(), 0u);
+}
+
 TEST(Assembler, ZeroLengthIsANoOp) {
   Assembler a(1);
   EXPECT_TRUE(a.add(5, 0));
