@@ -36,8 +36,8 @@ void RingBuffer::ensure_storage() {
   if (!storage_ && capacity_) storage_.reset(new Byte[capacity_]);
 }
 
-bool RingBuffer::release_if_empty() {
-  if (size_ != 0 || !storage_ || capacity_ > kReleaseMax) return false;
+bool RingBuffer::release_if_empty(std::size_t max_capacity) {
+  if (size_ != 0 || !storage_ || capacity_ > max_capacity) return false;
   storage_.reset();
   head_ = 0;
   return true;

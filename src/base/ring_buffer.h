@@ -47,17 +47,17 @@ class RingBuffer {
   /// the bytes written past them by write_at(), as far as the new capacity holds them.
   void resize(std::size_t capacity);
   /// Rings up to this capacity give their storage back when drained; larger
-  /// ones (auto-tuned for a bulk flow) keep it. A bulk flow drains its rings
+  /// ones (auto-tuned for a bulk flow) keep it until their owner has seen them
+  /// stay idle (TCP: Connection's idle release). A bulk flow drains its rings
   /// over and over: freeing megabytes each time made every next segment map and
   /// fault them in again (and under ASan every such allocation is an mmap: a
-  /// sim test went from 4 s to past its 300 s limit). The memory saved matters
-  /// for the many idle connections, whose rings are the small defaults.
+  /// sim test went from 4 s to past its 300 s limit).
   static constexpr std::size_t kReleaseMax = 256 * 1024;
   /// Gives the storage back when nothing is readable and the capacity is at
-  /// most kReleaseMax; the caller promises that nothing written past the end
+  /// most max_capacity; the caller promises that nothing written past the end
   /// with write_at() is still wanted (a TCP receive buffer with no out-of-order
   /// data). Returns whether storage was released.
-  bool release_if_empty();
+  bool release_if_empty(std::size_t max_capacity = kReleaseMax);
 
  private:
   /// Allocates the storage (uninitialised: only written bytes are ever read).

@@ -88,7 +88,7 @@ base::Result<SocketId> Stack::socket(int domain, int type, int protocol) {
       e->sndbuf = config_.tcp.sndbuf;
       // Built in place from the stack's defaults (a temporary TcpSocket{} moved in
       // trips GCC 12's -Wmaybe-uninitialized on Config's string).
-      e->proto.emplace<TcpSocket>().config = config_.tcp;
+      e->proto.emplace<TcpSocket>().config = tcp_config_;
       break;
     case SOCK_SEQPACKET:
     case SOCK_RDM:
@@ -369,8 +369,9 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
         // socket(7)/tcp(7): a buffer the user sized is no longer auto-tuned
         // (Linux SOCK_RCVBUF_LOCK); an open connection takes the size at once.
         if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
-          t->config.rcvbuf_locked = true;
-          t->config.rcvbuf = e->rcvbuf;
+          tcp::Config& c = t->config.edit();
+          c.rcvbuf_locked = true;
+          c.rcvbuf = e->rcvbuf;
           if (t->conn) t->conn->set_rcvbuf(e->rcvbuf);
         }
         return {};
@@ -379,8 +380,9 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
         const std::size_t v = std::min<std::size_t>(static_cast<unsigned>(value), config_.wmem_max);
         e->sndbuf = std::max(v * 2, kMinSndbuf);
         if (auto* t = std::get_if<TcpSocket>(&e->proto)) {  // Linux SOCK_SNDBUF_LOCK
-          t->config.sndbuf_locked = true;
-          t->config.sndbuf = e->sndbuf;
+          tcp::Config& c = t->config.edit();
+          c.sndbuf_locked = true;
+          c.sndbuf = e->sndbuf;
           if (t->conn) t->conn->set_sndbuf(e->sndbuf);
         }
         return {};
@@ -396,15 +398,15 @@ Status Stack::set_option(SocketId id, int level, int name, int value) {
         if (value != -1 && (value < 1 || value > 255)) return Errc::invalid;
         e->ttl = value;
         if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
-          t->config.ip_ttl = value;
-          if (t->conn) t->conn->config().ip_ttl = value;
+          t->config.edit().ip_ttl = value;
+          if (t->conn) t->conn->set_config(t->config);
         }
         return {};
       case IP_TOS:
         e->tos = value & 0xff;
         if (auto* t = std::get_if<TcpSocket>(&e->proto)) {
-          t->config.ip_tos = e->tos;
-          if (t->conn) t->conn->config().ip_tos = e->tos;
+          t->config.edit().ip_tos = e->tos;
+          if (t->conn) t->conn->set_config(t->config);
         }
         return {};
       case IP_HDRINCL:

@@ -29,6 +29,7 @@ constexpr std::size_t kRxBufferSize = 65536 + 64;
 
 Stack::Stack(StackConfig config)
     : config_(std::move(config)),
+      tcp_config_(config_.tcp),
       memory_(config_.memory),
       rng_(config_.seed),
       reassembler_(config_.reassembly, &memory_),

@@ -237,6 +237,10 @@ class Stack {
   void set_memory_limits(base::MemoryLimits limits) { memory_.set_limits(limits); }
   /// Every socket and every connection still alive without one, for ss.
   std::vector<SocketInfo> socket_infos() const;
+  /// Bytes of storage the TCP connections' send and receive rings hold now: they
+  /// allocate on their first byte and give it back once drained (read, or
+  /// acknowledged), so idle connections hold none. Walks every connection.
+  std::size_t tcp_buffer_storage() const;
   /// One line per TCP connection (the socket pair and Connection::describe()).
   std::vector<std::string> tcp_describe() const;
   const base::Logger& logger() const { return config_.logger; }
@@ -257,7 +261,9 @@ class Stack {
     SocketId id = -1;
     base::Endpoint local;                  // port 0 until bound
     bool reuse_addr = false;
-    tcp::Config config;
+    /// Its options, shared with the stack's defaults until set (copy on write),
+    /// and with its connection: option calls edit it and hand it to the connection.
+    tcp::SharedConfig config;
     std::unique_ptr<tcp::Connection> conn; // from connect() or a listener's SYN
     bool listening = false;
     int backlog = 0;
@@ -401,6 +407,7 @@ class Stack {
   void destroy(SocketId id);
 
   StackConfig config_;
+  tcp::SharedConfig tcp_config_;  // config_.tcp, which new stream sockets share
   // Before everything that charges it (reassembler_, sockets_, connections), so
   // that it is destroyed after them.
   base::MemoryAccount memory_;

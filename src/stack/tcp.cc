@@ -280,7 +280,10 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
     }
     --tcp_sending_depth_;
   }
-  if (c.outbox().empty()) {  // give the buffer back, to be reused without allocating
+  // The buffer goes back to a busy connection (one holding data), to be reused
+  // without allocating; an idle one keeps no capacity (48 bytes or more each,
+  // at 100,000 connections 5 MB).
+  if (c.outbox().empty() && c.buffer_memory() > 0) {
     outbox.clear();
     c.outbox().swap(outbox);
   }
@@ -362,6 +365,12 @@ void Stack::tcp_poll_timers() {
 std::optional<base::Instant> Stack::tcp_next_deadline() const {
   if (tcp_timers_.empty()) return std::nullopt;
   return tcp_timers_.begin()->first;
+}
+
+std::size_t Stack::tcp_buffer_storage() const {
+  std::size_t total = 0;
+  for (const auto& [key, c] : tcp_demux_) total += c->buffer_memory();
+  return total;
 }
 
 std::vector<std::string> Stack::tcp_describe() const {
@@ -458,8 +467,9 @@ Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& pe
   }
   s.local = local;
   const auto mss = mss_for(r->iface->mtu);
-  s.config.rcvbuf = e.rcvbuf;
-  s.config.sndbuf = e.sndbuf;
+  // Sizes set on the socket (a copy of the shared config only when they differ).
+  if (s.config->rcvbuf != e.rcvbuf) s.config.edit().rcvbuf = e.rcvbuf;
+  if (s.config->sndbuf != e.sndbuf) s.config.edit().sndbuf = e.sndbuf;
   s.conn = std::make_unique<tcp::Connection>(s.config, local, peer, tcp::Seq(isn_.generate(local, peer, now_)),
                                              mss, rng_.next_u32());
   s.conn->owner = s.id;
@@ -610,12 +620,17 @@ short Stack::tcp_readiness(const SocketEntry& e, const TcpSocket& s) const {
 }
 
 Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, int value) {
-  tcp::Config& cfg = s.conn ? s.conn->config() : s.config;
+  // The socket's options, which its connection shares: edited (copied first if
+  // shared with other sockets), then handed to the connection.
+  auto edit = [&s](auto field, auto v) {
+    s.config.edit().*field = v;
+    if (s.conn) s.conn->set_config(s.config);
+  };
   if (level == SOL_SOCKET) {
     switch (name) {
       case SO_REUSEADDR: s.reuse_addr = value != 0; return {};
       case SO_KEEPALIVE:
-        cfg.keepalive = s.config.keepalive = value != 0;
+        edit(&tcp::Config::keepalive, value != 0);
         if (s.conn) tcp_after(*s.conn);  // the keepalive deadline moved
         return {};
       default: return Errc::protocol_option;
@@ -624,7 +639,7 @@ Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, 
   if (level != IPPROTO_TCP) return Errc::protocol_option;
   switch (name) {
     case TCP_NODELAY:
-      cfg.nodelay = s.config.nodelay = value != 0;
+      edit(&tcp::Config::nodelay, value != 0);
       if (s.conn) {
         s.conn->push(now_);  // send what Nagle held back (Linux tcp_push_pending_frames)
         tcp_after(*s.conn);
@@ -633,30 +648,30 @@ Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, 
     case TCP_MAXSEG:
       // tcp(7): "The value must be ... between 88 and 32767" (Linux TCP_MIN_MSS, MAX_TCP_WINDOW).
       if (value != 0 && (value < 88 || value > 32767)) return Errc::invalid;
-      cfg.user_mss = s.config.user_mss = static_cast<std::uint16_t>(value);
+      edit(&tcp::Config::user_mss, static_cast<std::uint16_t>(value));
       return {};
     case TCP_KEEPIDLE:
       if (value < 1 || value > 32767) return Errc::invalid;
-      cfg.keepalive_idle = s.config.keepalive_idle = std::chrono::seconds(value);
+      edit(&tcp::Config::keepalive_idle, base::Duration(std::chrono::seconds(value)));
       if (s.conn) tcp_after(*s.conn);
       return {};
     case TCP_KEEPINTVL:
       if (value < 1 || value > 32767) return Errc::invalid;
-      cfg.keepalive_interval = s.config.keepalive_interval = std::chrono::seconds(value);
+      edit(&tcp::Config::keepalive_interval, base::Duration(std::chrono::seconds(value)));
       return {};
     case TCP_KEEPCNT:
       if (value < 1 || value > 127) return Errc::invalid;
-      cfg.keepalive_count = s.config.keepalive_count = static_cast<unsigned>(value);
+      edit(&tcp::Config::keepalive_count, static_cast<unsigned>(value));
       return {};
     case TCP_SYNCNT:
       // tcp(7): "The number of SYN retransmits ... It cannot exceed 255."
       if (value < 1 || value > 255) return Errc::invalid;
-      cfg.syn_retries = s.config.syn_retries = static_cast<unsigned>(value);
+      edit(&tcp::Config::syn_retries, static_cast<unsigned>(value));
       return {};
     case TCP_USER_TIMEOUT:
       // tcp(7): milliseconds; 0 restores the system default.
       if (value < 0) return Errc::invalid;
-      cfg.user_timeout = s.config.user_timeout = std::chrono::milliseconds(value);
+      edit(&tcp::Config::user_timeout, base::Duration(std::chrono::milliseconds(value)));
       return {};
     default:
       (void)e;
@@ -666,7 +681,7 @@ Status Stack::tcp_set_option(SocketEntry& e, TcpSocket& s, int level, int name, 
 
 base::Result<int> Stack::tcp_get_option(SocketEntry& e, TcpSocket& s, int level, int name) {
   (void)e;
-  const tcp::Config& cfg = s.conn ? s.conn->config() : s.config;
+  const tcp::Config& cfg = s.conn ? s.conn->config() : *s.config;
   if (level == SOL_SOCKET) {
     switch (name) {
       case SO_REUSEADDR: return int{s.reuse_addr};
@@ -709,8 +724,9 @@ Status Stack::set_congestion_control(SocketId id, std::string_view name) {
   auto* t = std::get_if<TcpSocket>(&e->proto);
   if (!t) return Errc::protocol_option;
   if (!tcp::make_congestion_control(name)) return Errc::no_entry;  // Linux tcp_set_congestion_control
-  t->config.congestion_control = std::string(name);
+  t->config.edit().congestion_control = std::string(name);
   if (t->conn) {
+    t->conn->set_config(t->config);
     (void)t->conn->set_congestion_control(name, now_);
     tcp_after(*t->conn);
   }
@@ -723,7 +739,7 @@ base::Result<std::string> Stack::get_congestion_control(SocketId id) const {
   const auto* t = std::get_if<TcpSocket>(&e->proto);
   if (!t) return Errc::protocol_option;
   if (t->conn) return std::string(t->conn->congestion_control());
-  return t->config.congestion_control;
+  return t->config->congestion_control;
 }
 
 Status Stack::set_linger(SocketId id, bool on, int seconds) {

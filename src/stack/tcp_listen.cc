@@ -37,9 +37,11 @@ tcp::Connection* Stack::tcp_new_embryo(SocketId listener_id, const base::Endpoin
   ne->sndbuf = le->sndbuf;
   auto& t = std::get<TcpSocket>(ne->proto);
   auto& listener = std::get<TcpSocket>(le->proto);
-  t.config = listener.config;
-  t.config.rcvbuf = le->rcvbuf;  // SO_RCVBUF / SO_SNDBUF set on the listener are inherited
-  t.config.sndbuf = le->sndbuf;
+  t.config = listener.config;  // shared, not copied
+  // SO_RCVBUF / SO_SNDBUF set on the listener are inherited (a copy of the
+  // config only when they differ from it).
+  if (t.config->rcvbuf != le->rcvbuf) t.config.edit().rcvbuf = le->rcvbuf;
+  if (t.config->sndbuf != le->sndbuf) t.config.edit().sndbuf = le->sndbuf;
   t.local = local;
   t.listener = listener_id;
   t.conn = std::make_unique<tcp::Connection>(t.config, local, remote, iss, mss, ts_offset);
@@ -107,7 +109,7 @@ void Stack::tcp_listen_syn(TcpSocket& l, const wire::Ipv4View& ip, const wire::T
 
 void Stack::tcp_send_cookie(TcpSocket& l, const Route& r, const wire::Ipv4View& ip, const wire::TcpRepr& syn) {
   const SocketEntry* le = entry(l.id);
-  const tcp::Config& cfg = l.config;
+  const tcp::Config& cfg = *l.config;
   const base::Endpoint local{ip.dst(), syn.dst_port};
   const base::Endpoint remote{ip.src(), syn.src_port};
   // The peer's MSS (RFC 9293 3.7.1: 536 without the option), clamped by TCP_MAXSEG
@@ -173,7 +175,7 @@ bool Stack::tcp_cookie_ack(TcpSocket& l, const wire::Ipv4View& ip, const wire::T
     return false;  // answered as any other ACK to a listener: a reset
   }
   ++counters_.TcpExtSyncookiesRecv;
-  const tcp::Config& cfg = l.config;
+  const tcp::Config& cfg = *l.config;
   // The SYN as the cookie remembers it.
   wire::TcpRepr syn;
   syn.src_port = seg.src_port;

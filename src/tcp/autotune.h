@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/compact_optional.h"
 #include "base/time.h"
 #include "tcp/seq.h"
 
@@ -38,7 +39,7 @@ class RcvRtt {
   void update(base::Duration sample, bool window_based);
   base::Duration rtt_{0};
   std::optional<std::uint32_t> last_tsecr_;
-  std::optional<base::Instant> window_start_;
+  base::OptInstant window_start_;
   Seq window_end_;
 };
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 
+#include "base/compact_optional.h"
 #include "tcp/cc.h"
 #include "tcp/hystart.h"
 
@@ -52,7 +53,7 @@ class Cubic : public CongestionControl {
     double cwnd_epoch = 0;     // segments: cwnd when the epoch began
     double w_est = 0;          // segments: what Reno would have by now
     double cwnd_prior = 0;     // segments: cwnd before the last reduction
-    std::optional<base::Instant> epoch_start;  // the current congestion-avoidance stage
+    base::OptInstant epoch_start;  // the current congestion-avoidance stage
     bool after_rto = false;    // RFC 9438 4.8: K = 0, W_max = cwnd at the next epoch
   };
   void congestion_event(base::Instant now);

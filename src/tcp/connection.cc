@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 namespace ustack::tcp {
 
@@ -26,9 +27,9 @@ const char* to_string(State s) {
   return "?";
 }
 
-Connection::Connection(const Config& config, base::Endpoint local, base::Endpoint remote, Seq iss,
+Connection::Connection(SharedConfig config, base::Endpoint local, base::Endpoint remote, Seq iss,
                        std::uint16_t route_mss, std::uint32_t ts_offset)
-    : config_(config),
+    : config_(std::move(config)),
       local_(local),
       remote_(remote),
       iss_(iss),
@@ -39,18 +40,22 @@ Connection::Connection(const Config& config, base::Endpoint local, base::Endpoin
       snd_buf_(0),
       rcv_buf_(0),
       ts_offset_(ts_offset),
-      rtt_(config.rto),
+      rtt_(config_->rto),
       recover_(iss) {
   snd_sml_ = iss;
   cwnd_usage_seq_ = iss;
-  cc_ = make_congestion_control(config_.congestion_control);
+  rcvbuf_ = config_->rcvbuf;
+  sndbuf_ = config_->sndbuf;
+  rcvbuf_locked_ = config_->rcvbuf_locked;
+  sndbuf_locked_ = config_->sndbuf_locked;
+  cc_ = make_congestion_control(config_->congestion_control);
   if (!cc_) cc_ = make_congestion_control("reno");  // the socket layer refuses unknown names
 }
 
 bool Connection::set_congestion_control(std::string_view name, base::Instant now) {
   auto next = make_congestion_control(name);
   if (!next) return false;
-  config_.congestion_control = std::string(name);
+  if (config_->congestion_control != name) config_.edit().congestion_control = std::string(name);
   if (cc_->cwnd() > 0) next->adopt(cc_->cwnd(), cc_->ssthresh(), smss(), now);
   cc_ = std::move(next);
   return true;
@@ -156,7 +161,7 @@ void Connection::note_duplicate(Seq start, Seq end) {
   // puts it second). Linux sends them (tcp_dsack_set); a sender learns from them
   // that a retransmission was spurious: it undoes the reduction and widens its
   // reordering window (RFC 8985 6.2).
-  if (sack_ok_ && config_.sack && end > start) dsack_ = wire::SackBlock{start.value(), end.value()};
+  if (sack_ok_ && config_->sack && end > start) dsack_ = wire::SackBlock{start.value(), end.value()};
 }
 
 std::size_t Connection::fill_sack_blocks(std::span<wire::SackBlock> out) const {
@@ -211,7 +216,7 @@ std::uint16_t Connection::window_to_advertise() {
   if (rcv_buf_.capacity() == 0) {
     // No buffer yet (SYN-RECEIVED) or any more (an orphan in TIME-WAIT): offer the
     // configured buffer before, and repeat the last window after.
-    const std::size_t w = synchronized() ? rcv_wnd() : config_.rcvbuf;
+    const std::size_t w = synchronized() ? rcv_wnd() : rcvbuf_;
     return static_cast<std::uint16_t>(std::min<std::size_t>(w >> rcv_shift_, 65535));
   }
   std::size_t free = rcv_buf_.free();
@@ -243,14 +248,14 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   if (syn) {
     // RFC 7323 2.2: the window of a SYN is never scaled. (The buffer itself is
     // allocated once the connection is established.)
-    r.window = static_cast<std::uint16_t>(std::min<std::size_t>(config_.rcvbuf, 65535));
+    r.window = static_cast<std::uint16_t>(std::min<std::size_t>(rcvbuf_, 65535));
     std::uint16_t mss = route_mss_;
-    if (config_.user_mss) mss = std::min(mss, config_.user_mss);
+    if (config_->user_mss) mss = std::min(mss, config_->user_mss);
     r.options.mss = mss;
     const bool answering = flags & flag::ack;  // a SYN-ACK echoes only what the peer offered
-    if (config_.window_scaling && (!answering || rcv_shift_ || snd_shift_)) r.options.window_scale = config_.window_shift;
-    if (config_.sack && (!answering || sack_ok_)) r.options.sack_permitted = true;
-    if (config_.timestamps && (!answering || ts_ok_))
+    if (config_->window_scaling && (!answering || rcv_shift_ || snd_shift_)) r.options.window_scale = config_->window_shift;
+    if (config_->sack && (!answering || sack_ok_)) r.options.sack_permitted = true;
+    if (config_->timestamps && (!answering || ts_ok_))
       r.options.timestamps = wire::TcpTimestamps{ts_now(now), answering ? ts_recent_ : 0};
   } else {
     r.window = window_to_advertise();
@@ -334,7 +339,7 @@ void Connection::schedule_ack(bool quick, base::Instant now) {
     if (quick_acks_ > 0) --quick_acks_;
     ack_now_ = true;
   } else if (!delack_deadline_) {
-    delack_deadline_ = now + config_.delayed_ack;
+    delack_deadline_ = now + config_->delayed_ack;
   }
 }
 
@@ -396,7 +401,7 @@ void Connection::output(base::Instant now) {
       const bool all = len == pending;
       // Nagle as Linux applies it (Minshall's variant): a small segment waits only
       // while an earlier small segment is unacknowledged.
-      const bool nagle_clear = config_.nodelay || flight == 0 || snd_sml_ <= snd_una_;
+      const bool nagle_clear = config_->nodelay || flight == 0 || snd_sml_ <= snd_una_;
       const bool ok = len == mss || (all && nagle_clear) ||
                       (len >= max_snd_wnd_ / 2 && max_snd_wnd_ > 0 && nagle_clear) ||
                       (all && fin_queued_) || force_send_ || tlp_new_data_;
@@ -454,15 +459,15 @@ void Connection::output(base::Instant now) {
 
 void Connection::on_retransmit_timeout(base::Instant now) {
   ++info_.timeouts;
-  const unsigned limit = state_ == State::syn_sent       ? config_.syn_retries
-                         : state_ == State::syn_received ? config_.synack_retries
-                                                         : config_.retries;
+  const unsigned limit = state_ == State::syn_sent       ? config_->syn_retries
+                         : state_ == State::syn_received ? config_->synack_retries
+                                                         : config_->retries;
   if (!retrans_stamp_) retrans_stamp_ = now;
   // TCP_USER_TIMEOUT (RFC 9293 MUST-21, RFC 5482): when set, it replaces the retry
   // count as R2 — the connection ends once data has gone unacknowledged that long.
-  const bool user_timed_out = config_.user_timeout > base::Duration::zero() &&
-                              now - *retrans_stamp_ >= config_.user_timeout;
-  if (config_.user_timeout > base::Duration::zero() ? user_timed_out : retries_ >= limit) {
+  const bool user_timed_out = config_->user_timeout > base::Duration::zero() &&
+                              now - *retrans_stamp_ >= config_->user_timeout;
+  if (config_->user_timeout > base::Duration::zero() ? user_timed_out : retries_ >= limit) {
     // RFC 9293 3.8.3 (R2): the connection is closed after the retry limit; an
     // ICMP error seen meanwhile says why (Linux: sk_err_soft ?: ETIMEDOUT).
     error_ = soft_error_ ? soft_error_ : ETIMEDOUT;
@@ -477,8 +482,8 @@ void Connection::on_retransmit_timeout(base::Instant now) {
   retransmit_first(now);
   arm_retransmit(now);
   // Never sleep past the user timeout.
-  if (config_.user_timeout > base::Duration::zero() && retransmit_deadline_)
-    retransmit_deadline_ = std::min(*retransmit_deadline_, *retrans_stamp_ + config_.user_timeout);
+  if (config_->user_timeout > base::Duration::zero() && retransmit_deadline_)
+    retransmit_deadline_ = std::min(*retransmit_deadline_, *retrans_stamp_ + config_->user_timeout);
 }
 
 void Connection::on_timer(base::Instant now) {
@@ -502,13 +507,18 @@ void Connection::on_timer(base::Instant now) {
     ack_now_ = true;
   }
   if (pacing_deadline_ && now >= *pacing_deadline_) pacing_deadline_.reset();  // output() below sends
+  if (idle_release_deadline_ && now >= *idle_release_deadline_) {
+    idle_release_deadline_.reset();
+    if (ooo_.empty()) rcv_buf_.release_if_empty(SIZE_MAX);  // whatever their size, if still empty
+    snd_buf_.release_if_empty(SIZE_MAX);
+  }
   if (persist_deadline_ && now >= *persist_deadline_) {
     persist_deadline_.reset();
     if (snd_wnd_ > 0 && unsent() > 0) force_send_ = true;  // the override timeout
     if (snd_wnd_ == 0 && unsent() > 0) {
       // A probe with an old sequence number, which the receiver must answer with
       // its window (as Linux's tcp_send_probe0); unanswered probes end the connection.
-      if (persist_unanswered_ >= config_.retries) {
+      if (persist_unanswered_ >= config_->retries) {
         error_ = ETIMEDOUT;
         dead_ = true;
         events_.error = true;
@@ -524,7 +534,7 @@ void Connection::on_timer(base::Instant now) {
   }
   if (const auto due = keepalive_due()) {
     if (now >= *due) {
-      if (keepalive_sent_ >= config_.keepalive_count) {
+      if (keepalive_sent_ >= config_->keepalive_count) {
         // Linux (tcp_keepalive_timer) resets the connection when the probes go unanswered.
         send_rst(snd_max_);
         error_ = ETIMEDOUT;
@@ -536,7 +546,7 @@ void Connection::on_timer(base::Instant now) {
       ++keepalive_sent_;
       ++info_.keepalive_probes;
       emit(flag::ack, snd_una_ - 1, 0, 0, now);  // RFC 9293 3.8.4: SEG.SEQ = SND.NXT-1, no data
-      keepalive_deadline_ = now + config_.keepalive_interval;
+      keepalive_deadline_ = now + config_->keepalive_interval;
     }
   }
   if (time_wait_deadline_ && now >= *time_wait_deadline_) {
@@ -554,9 +564,9 @@ std::optional<base::Instant> Connection::keepalive_due() const {
   // RFC 9293 3.8.4 (MUST-26): "Keep-alive packets MUST only be sent when no sent data
   // is outstanding, and no data or acknowledgment packets have been received for the
   // connection within an interval."
-  if (!config_.keepalive || state_ != State::established) return std::nullopt;
+  if (!config_->keepalive || state_ != State::established) return std::nullopt;
   if (snd_max_ != snd_una_ || !snd_buf_.empty()) return std::nullopt;
-  return keepalive_sent_ == 0 ? last_received_ + config_.keepalive_idle : keepalive_deadline_;
+  return keepalive_sent_ == 0 ? last_received_ + config_->keepalive_idle : keepalive_deadline_;
 }
 
 std::optional<base::Instant> Connection::next_deadline() const {
@@ -572,13 +582,25 @@ std::optional<base::Instant> Connection::next_deadline() const {
   consider(persist_deadline_);
   consider(time_wait_deadline_);
   consider(fin_wait_2_deadline_);
+  consider(idle_release_deadline_);
   consider(keepalive_due());
   return next;
 }
 
 void Connection::allocate_buffers() {
-  if (snd_buf_.capacity() == 0) snd_buf_.resize(config_.sndbuf);
-  if (rcv_buf_.capacity() == 0) rcv_buf_.resize(config_.rcvbuf);
+  if (snd_buf_.capacity() == 0) snd_buf_.resize(sndbuf_);
+  if (rcv_buf_.capacity() == 0) rcv_buf_.resize(rcvbuf_);
+}
+
+void Connection::release_drained(base::Instant now) {
+  const bool rcv_drained = rcv_buf_.empty() && ooo_.empty();
+  if (rcv_drained) rcv_buf_.release_if_empty();
+  snd_buf_.release_if_empty();
+  // A ring too large to free at once (auto-tuned past RingBuffer::kReleaseMax)
+  // goes back when the timer finds it still empty: at most one free (and one
+  // allocation when data comes back) per kIdleRelease, however busy the flow.
+  const bool large_left = (rcv_drained && rcv_buf_.allocated() > 0) || (snd_buf_.empty() && snd_buf_.allocated() > 0);
+  if (large_left && !idle_release_deadline_) idle_release_deadline_ = now + kIdleRelease;
 }
 
 void Connection::release_buffers_if_orphan() {
@@ -602,6 +624,7 @@ void Connection::enter_closed() {
   keepalive_deadline_.reset();
   time_wait_deadline_.reset();
   fin_wait_2_deadline_.reset();
+  idle_release_deadline_.reset();
   ack_now_ = false;
   events_.closed = true;
   events_.readable = true;
@@ -612,7 +635,7 @@ void Connection::enter_closed() {
 
 void Connection::connect(base::Instant now) {
   state_ = State::syn_sent;
-  ecn_requested_ = config_.ecn == 1;  // RFC 3168 6.1.1: an ECN-setup SYN (tcp_ecn=1)
+  ecn_requested_ = config_->ecn == 1;  // RFC 3168 6.1.1: an ECN-setup SYN (tcp_ecn=1)
   rtt_probe_ = std::pair{iss_, now};
   emit(flag::syn, iss_, 0, 0, now);
   snd_nxt_ = snd_max_ = iss_ + 1;
@@ -653,7 +676,7 @@ std::size_t Connection::receive(base::MutByteSpan out, bool peek, base::Instant 
     tune_rcvbuf(now);  // Linux tcp_rcv_space_adjust, from tcp_recvmsg (docs/buffers.md)
     // Read to the end with no out-of-order data past it: the storage goes back
     // until the next segment (the window, counted on capacity(), is unchanged).
-    if (ooo_.empty()) rcv_buf_.release_if_empty();
+    release_drained(now);
   }
   if (n > 0 && !peek && delack_deadline_ && ack_pushed_ && rcv_buf_.empty()) {
     // Linux tcp_cleanup_rbuf: a pushed full-sized segment, now read to the end,
@@ -701,7 +724,7 @@ void Connection::close(bool linger_zero, base::Instant now) {
   }
   orphan_ = true;
   shutdown_write(now);
-  if (state_ == State::fin_wait_2) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+  if (state_ == State::fin_wait_2) fin_wait_2_deadline_ = now + config_->fin_wait_2_timeout;
 }
 
 void Connection::abort(base::Instant now) {

@@ -18,6 +18,8 @@
 
 #include "base/addr.h"
 #include "base/assembler.h"
+#include "base/compact_optional.h"
+#include "base/cow.h"
 #include "base/memory.h"
 #include "base/packet.h"
 #include "base/ring_buffer.h"
@@ -80,6 +82,11 @@ struct Config {
   RtoConfig rto;
 };
 
+/// A Config shared, copy on write, by the sockets and connections that have not
+/// changed it (base/cow.h): one heap copy for all of a stack's defaults instead
+/// of ~200 bytes in every socket and every connection.
+using SharedConfig = base::Cow<Config>;
+
 /// Counters in the manner of Linux's struct tcp_info.
 struct Info {
   std::uint64_t segs_in = 0, segs_out = 0, data_segs_in = 0, data_segs_out = 0;
@@ -119,15 +126,16 @@ struct Snapshot {
 
 /// Receive-side refusals and reneging for memory since the owner last took them
 /// (the stack's TcpExt counters; docs/hardening.md "Memory limits").
+/// 32 bits: the owner takes them after every event (the stack's counters are 64).
 struct MemDrops {
-  std::uint64_t rcvq_drop = 0;     // in-order data refused: no memory even after pruning (Linux TCPRcvQDrop)
-  std::uint64_t ofo_drop = 0;      // out-of-order data refused for memory (Linux TCPOFODrop)
-  std::uint64_t ofo_ranges = 0;    // out-of-order data refused: every hole slot taken (ustack)
-  std::uint64_t ofo_queue = 0;     // out-of-order segments kept (Linux TCPOFOQueue)
-  std::uint64_t prune_called = 0;  // memory ran short for in-order data (Linux PruneCalled)
-  std::uint64_t ofo_pruned = 0;    // ... and out-of-order data was given up for it (Linux OfoPruned)
-  std::uint64_t ofo_pruned_bytes = 0;
-  std::uint64_t rcv_pruned = 0;    // ... and even that was not enough (Linux RcvPruned)
+  std::uint32_t rcvq_drop = 0;     // in-order data refused: no memory even after pruning (Linux TCPRcvQDrop)
+  std::uint32_t ofo_drop = 0;      // out-of-order data refused for memory (Linux TCPOFODrop)
+  std::uint32_t ofo_ranges = 0;    // out-of-order data refused: every hole slot taken (ustack)
+  std::uint32_t ofo_queue = 0;     // out-of-order segments kept (Linux TCPOFOQueue)
+  std::uint32_t prune_called = 0;  // memory ran short for in-order data (Linux PruneCalled)
+  std::uint32_t ofo_pruned = 0;    // ... and out-of-order data was given up for it (Linux OfoPruned)
+  std::uint32_t ofo_pruned_bytes = 0;
+  std::uint32_t rcv_pruned = 0;    // ... and even that was not enough (Linux RcvPruned)
 };
 
 /// What the connection reports to its owner after an event.
@@ -150,7 +158,7 @@ struct OutSegment {
 class Connection {
  public:
   /// An active open: connect() sends a SYN.
-  Connection(const Config& config, base::Endpoint local, base::Endpoint remote, Seq iss,
+  Connection(SharedConfig config, base::Endpoint local, base::Endpoint remote, Seq iss,
              std::uint16_t route_mss, std::uint32_t ts_offset);
 
   // --- Opening -----------------------------------------------------------------
@@ -243,11 +251,16 @@ class Connection {
   std::size_t prune_ooo();
   /// The buffers' sizes now (SO_RCVBUF, SO_SNDBUF): what the user set, or what
   /// auto-tuning has grown them to.
-  std::size_t rcvbuf() const { return config_.rcvbuf; }
-  std::size_t sndbuf() const { return config_.sndbuf; }
+  std::size_t rcvbuf() const { return rcvbuf_; }
+  std::size_t sndbuf() const { return sndbuf_; }
   /// Buffer storage held now: the rings allocate on their first byte and give
-  /// it back once read or acknowledged (an idle connection holds none).
+  /// it back once read or acknowledged, or kIdleRelease later for rings that
+  /// auto-tuning made large (an idle connection holds none).
   std::size_t buffer_memory() const { return snd_buf_.allocated() + rcv_buf_.allocated(); }
+  /// How long a drained ring past RingBuffer::kReleaseMax is kept (Linux frees
+  /// each skb once read or acknowledged; a ring is one allocation, reused while
+  /// the flow is busy).
+  static constexpr base::Duration kIdleRelease = std::chrono::seconds(1);
   /// SO_RCVBUF / SO_SNDBUF on an open connection: the size is the user's from now
   /// on (auto-tuning stops, Linux SOCK_*BUF_LOCK). A buffer grows at once; it
   /// never shrinks below what it holds.
@@ -292,9 +305,15 @@ class Connection {
   Snapshot snapshot(base::Instant now) const;
   /// One line of internals (sequence variables, windows, timers), for diagnostics.
   std::string describe(base::Instant now) const;
-  /// Options the connection can change while open.
-  Config& config() { return config_; }
-  const Config& config() const { return config_; }
+  /// The options (as the connection began, or as set_config() last gave them;
+  /// rcvbuf and sndbuf there are the initial sizes: rcvbuf() and sndbuf() say
+  /// what they are now).
+  const Config& config() const { return *config_; }
+  const SharedConfig& shared_config() const { return config_; }
+  /// Options changed on the socket (TCP_NODELAY, keep-alive, IP_TTL, ...): read
+  /// from now on. The buffer sizes and the congestion control in use stay the
+  /// connection's (set_rcvbuf(), set_sndbuf(), set_congestion_control()).
+  void set_config(SharedConfig config) { config_ = std::move(config); }
 
   /// Segments ready to send (TCP header and payload, checksummed for local/remote).
   std::vector<OutSegment>& outbox() { return outbox_; }
@@ -304,7 +323,7 @@ class Connection {
   /// The owner's handle (the stack's socket id; -1 once orphaned by close()).
   std::int32_t owner = -1;
   /// Where the owner has filed this connection in its timer queue (owner-managed).
-  std::optional<base::Instant> filed_deadline;
+  base::OptInstant filed_deadline;
 
  private:
   // connection_input.cc
@@ -353,7 +372,7 @@ class Connection {
   bool tlp_allowed() const;
   void send_loss_probe(base::Instant now);
   void on_rack_timer(base::Instant now);
-  bool rack_enabled() const { return sack_ok_ && config_.rack; }
+  bool rack_enabled() const { return sack_ok_ && config_->rack; }
   void schedule_ack(bool quick, base::Instant now);
   std::uint16_t window_to_advertise();
   std::uint32_t ts_now(base::Instant now) const;
@@ -365,6 +384,10 @@ class Connection {
   /// and given back when an orphan no longer needs them.
   void allocate_buffers();
   void release_buffers_if_orphan();
+  /// After a read or an ACK: rings with nothing left in them give their storage
+  /// back, the large ones when still empty kIdleRelease later.
+  void release_drained(base::Instant now);
+  base::OptInstant idle_release_deadline_;
   // connection_buffers.cc: auto-tuning (docs/buffers.md).
   /// After the application read: Linux tcp_rcv_space_adjust.
   void tune_rcvbuf(base::Instant now);
@@ -394,7 +417,11 @@ class Connection {
   std::uint32_t smss() const { return snd_mss_ - (ts_ok_ ? 12u : 0u); }
   std::size_t sack_blocks_to_send() const;
 
-  Config config_;
+  SharedConfig config_;
+  // The buffers' sizes now (SO_RCVBUF, SO_SNDBUF, auto-tuning) and whether the
+  // user fixed them: the connection's own, not the shared config's.
+  std::size_t rcvbuf_ = 0, sndbuf_ = 0;
+  bool rcvbuf_locked_ = false, sndbuf_locked_ = false;
   base::Endpoint local_, remote_;
   State state_ = State::closed;
 
@@ -443,9 +470,9 @@ class Connection {
 
   // Retransmission and congestion control.
   RttEstimator rtt_;
-  std::optional<base::Instant> retransmit_deadline_;
+  base::OptInstant retransmit_deadline_;
   unsigned retries_ = 0;
-  std::optional<base::Instant> retrans_stamp_;  // when SND.UNA was first retransmitted
+  base::OptInstant retrans_stamp_;  // when SND.UNA was first retransmitted
   std::optional<std::pair<Seq, base::Instant>> rtt_probe_;  // timing one segment (no TS)
   std::unique_ptr<CongestionControl> cc_;  // owns cwnd and ssthresh
   // Was the window what limited sending? As Linux's tcp_cwnd_validate: the most
@@ -460,8 +487,8 @@ class Connection {
   // Pacing (connection_pacing.cc): release_ is when every paced byte so far
   // would have left at the pacing rate; a segment may go while it is no more
   // than one burst ahead of now.
-  std::optional<base::Instant> pacing_release_;
-  std::optional<base::Instant> pacing_deadline_;  // output() waits for pacing until then
+  base::OptInstant pacing_release_;
+  base::OptInstant pacing_deadline_;  // output() waits for pacing until then
   /// May a data segment leave now? If not, pacing_deadline_ says when.
   bool pacing_allows(base::Instant now);
   /// A data segment of `len` bytes left (new or retransmitted): the release time moves.
@@ -475,8 +502,8 @@ class Connection {
   DeliveryRate rate_;                // delivery-rate samples (tcpi_delivery_rate)
   Prr prr_;                          // RFC 6937
   bool loss_recovery_ = false;       // after an RTO until SND.UNA passes recover_ (Linux TCP_CA_Loss)
-  std::optional<base::Instant> rack_deadline_;  // RACK reordering timer (RFC 8985 6.2 step 5)
-  std::optional<base::Instant> tlp_deadline_;   // probe timeout (RFC 8985 7.2)
+  base::OptInstant rack_deadline_;  // RACK reordering timer (RFC 8985 6.2 step 5)
+  base::OptInstant tlp_deadline_;   // probe timeout (RFC 8985 7.2)
   std::optional<Seq> tlp_end_;       // TLP.end_seq: a probe is out
   bool tlp_is_retrans_ = false;
   bool tlp_new_data_ = false;        // output() may send one new segment past cwnd (the probe)
@@ -507,7 +534,7 @@ class Connection {
   bool ecn_on_ack(const wire::TcpRepr& seg, base::Instant now);
 
   // Acknowledgments.
-  std::optional<base::Instant> delack_deadline_;
+  base::OptInstant delack_deadline_;
   unsigned segs_since_ack_ = 0;
   bool ack_now_ = false;
   unsigned quick_acks_ = 16;         // ACK at once at the start of a connection (as Linux)
@@ -516,7 +543,7 @@ class Connection {
   std::uint32_t rcv_mss_ = 536;      // the peer's segment size as seen (Linux icsk_ack.rcv_mss)
 
   // Other timers.
-  std::optional<base::Instant> persist_deadline_;
+  base::OptInstant persist_deadline_;
   unsigned persist_backoff_ = 0;
   unsigned persist_unanswered_ = 0;
   bool force_send_ = false;          // the override timeout fired (RFC 9293 3.8.6.2.1 (d))
@@ -533,16 +560,16 @@ class Connection {
   void note_duplicate(Seq start, Seq end);
   /// Writes the SACK blocks of the next ACK, at most out.size(); returns how many.
   std::size_t fill_sack_blocks(std::span<wire::SackBlock> out) const;
-  std::optional<base::Instant> keepalive_deadline_;
+  base::OptInstant keepalive_deadline_;
   /// When the next keep-alive probe is due; none while data is outstanding.
   std::optional<base::Instant> keepalive_due() const;
   unsigned keepalive_sent_ = 0;
-  std::optional<base::Instant> time_wait_deadline_;
-  std::optional<base::Instant> fin_wait_2_deadline_;
+  base::OptInstant time_wait_deadline_;
+  base::OptInstant fin_wait_2_deadline_;
   base::Instant last_received_{};
   base::Instant last_data_sent_{};
   base::Instant last_data_received_{};
-  std::optional<base::Instant> challenge_window_start_;
+  base::OptInstant challenge_window_start_;
   unsigned challenge_acks_in_window_ = 0;
 
   std::uint64_t unreported_retransmits_ = 0;

@@ -15,13 +15,13 @@ void Connection::tune_rcvbuf(base::Instant now) {
   // The window can never say more than 65535 << shift (RFC 7323 2.3): a larger
   // buffer would be memory the peer cannot be told about.
   const std::size_t limit =
-      std::max(rcv_buf_.capacity(), std::min(config_.rcvbuf_max, max_window(rcv_shift_)));
+      std::max(rcv_buf_.capacity(), std::min(config_->rcvbuf_max, max_window(rcv_shift_)));
   const auto want = rcvq_space_.adjust(copied_, now, rcv_rtt_.rtt(), snd_mss_, rcv_buf_.capacity(), limit,
-                                       config_.rcvbuf_locked);
+                                       rcvbuf_locked_);
   if (!want) return;
   // The ring keeps the readable bytes and the out-of-order bytes written past them.
   rcv_buf_.resize(*want);
-  config_.rcvbuf = *want;
+  rcvbuf_ = *want;
 }
 
 void Connection::measure_rcv_rtt(const wire::TcpRepr& seg, std::size_t len, base::Instant now) {
@@ -36,33 +36,33 @@ void Connection::measure_rcv_rtt(const wire::TcpRepr& seg, std::size_t len, base
 }
 
 void Connection::tune_sndbuf() {
-  if (config_.sndbuf_locked || snd_buf_.capacity() == 0) return;
+  if (sndbuf_locked_ || snd_buf_.capacity() == 0) return;
   // Linux tcp_should_expand_sndbuf: "If we are under global TCP memory pressure, do not expand."
   if (snd_mem_.under_pressure()) return;
   // Linux tcp_should_expand_sndbuf: not when the congestion window is full (the
   // buffer is then not what limits the sender).
   if (in_flight() >= cc_->cwnd()) return;
-  const std::size_t want = sndbuf_target(cc_->cwnd(), smss(), rack_.reordering(), config_.sndbuf_max);
+  const std::size_t want = sndbuf_target(cc_->cwnd(), smss(), rack_.reordering(), config_->sndbuf_max);
   if (want <= snd_buf_.capacity()) return;
-  const std::size_t grown = sndbuf_grow(snd_buf_.capacity(), want, config_.sndbuf_max);
+  const std::size_t grown = sndbuf_grow(snd_buf_.capacity(), want, config_->sndbuf_max);
   snd_buf_.resize(grown);
-  config_.sndbuf = grown;
+  sndbuf_ = grown;
   events_.writable = true;
 }
 
 void Connection::set_rcvbuf(std::size_t bytes) {
-  config_.rcvbuf_locked = true;
+  rcvbuf_locked_ = true;
   if (rcv_buf_.capacity() != 0 && bytes > rcv_buf_.capacity()) rcv_buf_.resize(bytes);
-  config_.rcvbuf = std::max(bytes, rcv_buf_.capacity());
+  rcvbuf_ = std::max(bytes, rcv_buf_.capacity());
 }
 
 void Connection::set_sndbuf(std::size_t bytes) {
-  config_.sndbuf_locked = true;
+  sndbuf_locked_ = true;
   if (snd_buf_.capacity() != 0 && bytes > snd_buf_.capacity()) {
     snd_buf_.resize(bytes);
     events_.writable = true;
   }
-  config_.sndbuf = std::max(bytes, snd_buf_.capacity());
+  sndbuf_ = std::max(bytes, snd_buf_.capacity());
 }
 
 }  // namespace ustack::tcp

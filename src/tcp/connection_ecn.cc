@@ -18,7 +18,7 @@ void Connection::ecn_negotiate(const wire::TcpRepr& syn, bool answering) {
     // RFC 3168 6.1.1: "an ECN-setup SYN packet" has ECE and CWR set; a host
     // willing to use ECN answers with "an ECN-setup SYN-ACK packet" (ECE, not CWR).
     // Linux accepts whenever tcp_ecn is not 0.
-    ecn_ok_ = config_.ecn != 0 && ece && cwr;
+    ecn_ok_ = config_->ecn != 0 && ece && cwr;
   } else if (syn.flags & flag::ack) {
     // "If a host has received an ECN-setup SYN-ACK packet, then it MAY send
     // ECN-Capable data packets"; a SYN-ACK with CWR set too is not one (a peer

@@ -22,18 +22,18 @@ void Connection::negotiate(const TcpRepr& syn) {
   // RFC 9293 3.7.1: without an MSS option the sender assumes 536.
   std::uint16_t mss = syn.options.mss.value_or(536);
   mss = std::min(mss, route_mss_);
-  if (config_.user_mss) mss = std::min(mss, config_.user_mss);
+  if (config_->user_mss) mss = std::min(mss, config_->user_mss);
   snd_mss_ = std::max<std::uint16_t>(mss, 64);
   // RFC 7323 2.2: window scaling is in effect only if both sides sent the option;
   // a shift above 14 is used as 14.
-  if (config_.window_scaling && syn.options.window_scale) {
+  if (config_->window_scaling && syn.options.window_scale) {
     snd_shift_ = std::min<std::uint8_t>(*syn.options.window_scale, 14);
-    rcv_shift_ = config_.window_shift;
+    rcv_shift_ = config_->window_shift;
   } else {
     snd_shift_ = rcv_shift_ = 0;
   }
-  sack_ok_ = config_.sack && syn.options.sack_permitted;
-  ts_ok_ = config_.timestamps && syn.options.timestamps.has_value();
+  sack_ok_ = config_->sack && syn.options.sack_permitted;
+  ts_ok_ = config_->timestamps && syn.options.timestamps.has_value();
   if (ts_ok_) ts_recent_ = syn.options.timestamps->value;
 }
 
@@ -130,7 +130,7 @@ void Connection::on_syn_sent(const TcpRepr& seg, base::ByteSpan payload, base::I
     max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = Seq(seg.seq);
     snd_wl2_ = Seq(seg.ack);
-    cc_->init(config_.initial_cwnd_segments, smss(), now);
+    cc_->init(config_->initial_cwnd_segments, smss(), now);
     retransmit_deadline_.reset();
     retries_ = 0;
     rtt_.reset_backoff();
@@ -214,7 +214,7 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
   // of the remote FIN. Acknowledge it, and restart the 2 MSL timeout." (3.10.7.4)
   if (state_ == State::time_wait && (seg.flags & flag::fin) && !(seg.flags & flag::rst) &&
       Seq(seg.seq) + static_cast<std::uint32_t>(payload.size()) + 1 == rcv_nxt_) {
-    time_wait_deadline_ = now + 2 * config_.msl;
+    time_wait_deadline_ = now + 2 * config_->msl;
     send_ack(now);
     return;
   }
@@ -277,7 +277,7 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
     max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = Seq(seg.seq);
     snd_wl2_ = Seq(seg.ack);
-    cc_->init(config_.initial_cwnd_segments, smss(), now);
+    cc_->init(config_->initial_cwnd_segments, smss(), now);
     events_.established = true;
     was_established_ = true;
     events_.writable = true;
@@ -300,7 +300,7 @@ void Connection::on_segment(const TcpRepr& seg, base::ByteSpan payload, base::In
     else if (state_ == State::time_wait || fin_received_) {
       // A retransmitted FIN: acknowledge it; in TIME-WAIT restart the 2 MSL timeout.
       ack_now_ = true;
-      if (state_ == State::time_wait) time_wait_deadline_ = now + 2 * config_.msl;
+      if (state_ == State::time_wait) time_wait_deadline_ = now + 2 * config_->msl;
     }
   }
   output(now);
@@ -328,7 +328,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
       fin_acked_ = true;
     }
     snd_buf_.discard(data_acked);
-    snd_buf_.release_if_empty();  // all acked: no storage until the next send
+    release_drained(now);  // all acked: no storage until the next send
     snd_mem_.release(data_acked);
     info_.bytes_acked += data_acked;
     // RTT: timestamps give an unambiguous sample (RFC 7323 4.1); otherwise the
@@ -401,7 +401,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     switch (state_) {
       case State::fin_wait_1:
         state_ = State::fin_wait_2;
-        if (orphan_) fin_wait_2_deadline_ = now + config_.fin_wait_2_timeout;
+        if (orphan_) fin_wait_2_deadline_ = now + config_->fin_wait_2_timeout;
         break;
       case State::closing:
         enter_time_wait(now);
@@ -470,7 +470,10 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
                    rcv_nxt_ + static_cast<std::uint32_t>(std::min(it->second, offset + written)));
   }
   ooo_.set_max_ranges(ooo_range_limit());  // the buffer may have grown (auto-tuning)
-  if (!ooo_.add(offset, written)) {
+  // In order with no holes, the common case, goes straight to the readable part:
+  // the assembler (and its memory) is for out-of-order data.
+  const bool in_order = offset == 0 && !had_holes;
+  if (!in_order && !ooo_.add(offset, written)) {
     // Too many holes to track (only out-of-order data can be refused here: the
     // assembler always takes the front): drop it, the peer will resend.
     ++mem_drops_.ofo_ranges;
@@ -478,7 +481,7 @@ void Connection::process_data(const TcpRepr& seg, base::ByteSpan payload, base::
     ack_now_ = true;
     return;
   }
-  const std::size_t ready = ooo_.remove_front();
+  const std::size_t ready = in_order ? written : ooo_.remove_front();
   if (ready > 0) {
     rcv_buf_.commit(ready);
     rcv_nxt_ += static_cast<std::uint32_t>(ready);
@@ -625,7 +628,7 @@ bool Connection::syn_may_reuse(const TcpRepr& syn) const {
 void Connection::enter_time_wait(base::Instant now) {
   state_ = State::time_wait;
   release_buffers_if_orphan();  // TIME-WAIT needs only the sequence numbers
-  time_wait_deadline_ = now + 2 * config_.msl;
+  time_wait_deadline_ = now + 2 * config_->msl;
   retransmit_deadline_.reset();
   rack_deadline_.reset();
   tlp_deadline_.reset();

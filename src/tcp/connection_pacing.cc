@@ -22,7 +22,7 @@ constexpr std::uint64_t kHeaderBytes = 40;  // IP and TCP headers: the rate coun
 std::uint64_t Connection::current_pacing_rate() const { return cc_->pacing_rate(rtt_.srtt(), flight_size()); }
 
 bool Connection::pacing_allows(base::Instant now) {
-  if (!config_.pacing || !pacing_release_) return true;
+  if (!config_->pacing || !pacing_release_) return true;
   const std::uint64_t rate = current_pacing_rate();
   if (rate == 0) return true;
   const std::uint64_t segment = snd_mss_ + kHeaderBytes;
@@ -40,7 +40,7 @@ bool Connection::pacing_allows(base::Instant now) {
 }
 
 void Connection::paced(std::size_t len, base::Instant now) {
-  if (!config_.pacing) return;
+  if (!config_->pacing) return;
   const std::uint64_t rate = current_pacing_rate();
   if (rate == 0) {
     pacing_release_.reset();

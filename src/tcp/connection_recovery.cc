@@ -283,7 +283,7 @@ void Connection::undo_recovery(base::Instant now) {
 bool Connection::tlp_allowed() const {
   // RFC 8985 7.2: not in recovery, no probe already out, with SACK (RACK-TLP needs
   // it; Linux schedules probes only in the Open state: nothing SACKed or lost).
-  return sack_ok_ && config_.tlp && !in_recovery_ && !loss_recovery_ && !tlp_end_ && !board_.empty() &&
+  return sack_ok_ && config_->tlp && !in_recovery_ && !loss_recovery_ && !tlp_end_ && !board_.empty() &&
          board_.sacked_bytes() == 0 && retransmit_deadline_;
 }
 

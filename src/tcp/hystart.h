@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/compact_optional.h"
 #include "base/time.h"
 
 namespace ustack::tcp {
@@ -56,7 +57,7 @@ class HystartPlusPlus {
   Phase phase_ = Phase::slow_start;
   std::uint64_t delivered_ = 0;           // bytes acknowledged so far
   std::optional<std::uint64_t> window_end_;  // the round ends when delivered_ reaches it
-  std::optional<base::Duration> last_round_min_rtt_, current_round_min_rtt_, css_baseline_min_rtt_;
+  base::OptDuration last_round_min_rtt_, current_round_min_rtt_, css_baseline_min_rtt_;
   unsigned rtt_sample_count_ = 0;
   unsigned css_rounds_ = 0;
 };

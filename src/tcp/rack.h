@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/compact_optional.h"
 #include "base/time.h"
 #include "tcp/scoreboard.h"
 #include "tcp/seq.h"
@@ -64,13 +65,13 @@ class Rack {
   std::uint32_t xmit_order_ = 0;  // the order of RACK.xmit_ts's transmission
   base::Duration rtt_{};
   std::optional<Seq> fack_;
-  std::optional<base::Duration> min_rtt_;
-  bool reordering_seen_ = false;
+  base::OptDuration min_rtt_;
   base::Duration reo_wnd_{};
   unsigned reo_wnd_mult_ = 1;
   int reo_wnd_persist_ = 0;
   std::optional<Seq> dsack_round_;
   unsigned reordering_ = 3;
+  bool reordering_seen_ = false;
 };
 
 /// RFC 8985 7.2 TLP_calc_PTO: 2*SRTT, plus the worst-case delayed-ACK time

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 
+#include "base/compact_optional.h"
 #include "base/time.h"
 
 namespace ustack::tcp {
@@ -35,8 +36,8 @@ class RttEstimator {
 
  private:
   RtoConfig config_;
-  std::optional<base::Duration> srtt_;
-  std::optional<base::Duration> rttvar_;
+  base::OptDuration srtt_;
+  base::OptDuration rttvar_;
   unsigned backoffs_ = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/addr.h"
+#include "base/lazy_deque.h"
 #include "base/bytes.h"
 #include "base/memory.h"
 
@@ -65,7 +66,7 @@ class ReceiveQueue {
   std::uint64_t drops() const { return drops_; }
 
  private:
-  std::deque<Datagram> queue_;
+  base::LazyDeque<Datagram> queue_;  // no memory while empty (a std::deque holds ~600 bytes)
   std::size_t bytes_ = 0;
   std::uint64_t drops_ = 0;
   base::MemCharge mem_;

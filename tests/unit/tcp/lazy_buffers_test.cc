@@ -128,5 +128,45 @@ TEST(LazyBuffers, OutOfOrderDataKeepsTheReceiveRing) {
   EXPECT_EQ(h.conn_.buffer_memory(), 0u);
 }
 
+// Rings past RingBuffer::kReleaseMax (auto-tuned, or sized by the user) are
+// reused while the flow is busy, and given back once they stayed empty for
+// Connection::kIdleRelease: an idle connection holds no storage whatever its
+// buffers' sizes.
+TEST(LazyBuffers, LargeRingsGoBackOnceIdle) {
+  Harness h;
+  h.conn_.set_rcvbuf(1 << 20);
+  h.conn_.set_sndbuf(1 << 20);
+  h.peer_data(0, 1000);
+  EXPECT_EQ(h.read_all(), 1000u);
+  EXPECT_EQ(h.conn_.buffer_memory(), std::size_t{1} << 20);  // drained, kept for now
+  std::vector<base::Byte> data(3000, base::Byte{0x62});
+  ASSERT_EQ(h.conn_.send(data, h.now_), 3000u);
+  h.peer_ack(3000);
+  EXPECT_EQ(h.conn_.buffer_memory(), std::size_t{2} << 20);
+  const auto due = h.conn_.next_deadline();
+  ASSERT_TRUE(due);
+  EXPECT_EQ(*due, h.now_ + Connection::kIdleRelease);
+  h.conn_.on_timer(*due - 1ms);
+  EXPECT_EQ(h.conn_.buffer_memory(), std::size_t{2} << 20);
+  h.conn_.on_timer(*due);
+  EXPECT_EQ(h.conn_.buffer_memory(), 0u);
+  EXPECT_EQ(h.conn_.rcvbuf(), std::size_t{1} << 20);  // the sizes stay
+  EXPECT_EQ(h.conn_.sndbuf(), std::size_t{1} << 20);
+  EXPECT_FALSE(h.conn_.next_deadline());
+  // Busy again: the storage comes back, and a ring that holds bytes when the
+  // timer fires keeps them.
+  h.now_ += 5s;
+  h.peer_data(1000, 2000);
+  ASSERT_EQ(h.conn_.send(data, h.now_), 3000u);
+  h.rcv_so_far_ = 3000;  // the peer's ACK carries its next sequence number
+  h.peer_ack(6000);      // the send ring is drained: the timer is armed
+  EXPECT_EQ(h.conn_.buffer_memory(), std::size_t{2} << 20);
+  h.conn_.on_timer(h.now_ + Connection::kIdleRelease);
+  EXPECT_EQ(h.conn_.buffer_memory(), std::size_t{1} << 20);  // the unread 2000 bytes' ring stays
+  std::vector<base::Byte> buf(4096);
+  EXPECT_EQ(h.conn_.receive(buf, false, h.now_), 2000u);
+  EXPECT_EQ(buf[0], base::Byte{0x61});
+}
+
 }  // namespace
 }  // namespace ustack::tcp
