@@ -4,7 +4,8 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// From libasan (sanitizer/allocator_interface.h, which not every system installs).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 #include <algorithm>
