@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <utility>
 
 namespace ustack::base {
 
@@ -32,13 +33,36 @@ void copy_out(const Byte* storage, std::size_t cap, std::size_t at, MutByteSpan 
 
 RingBuffer::RingBuffer(std::size_t capacity) : capacity_(capacity) {}
 
+RingBuffer::RingBuffer(RingBuffer&& o) noexcept
+    : storage_(std::exchange(o.storage_, nullptr)),
+      capacity_(std::exchange(o.capacity_, 0)),
+      head_(std::exchange(o.head_, 0)),
+      size_(std::exchange(o.size_, 0)) {}
+
+RingBuffer& RingBuffer::operator=(RingBuffer&& o) noexcept {
+  if (this != &o) {
+    free_storage();
+    storage_ = std::exchange(o.storage_, nullptr);
+    capacity_ = std::exchange(o.capacity_, 0);
+    head_ = std::exchange(o.head_, 0);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
 void RingBuffer::ensure_storage() {
-  if (!storage_ && capacity_) storage_.reset(new Byte[capacity_]);
+  std::size_t got = 0;
+  if (!storage_ && capacity_) storage_ = take_block(capacity_, &got);
+}
+
+void RingBuffer::free_storage() {
+  give_block(storage_, block_capacity(capacity_));
+  storage_ = nullptr;
 }
 
 bool RingBuffer::release_if_empty(std::size_t max_capacity) {
   if (size_ != 0 || !storage_ || capacity_ > max_capacity) return false;
-  storage_.reset();
+  free_storage();
   head_ = 0;
   return true;
 }
@@ -58,7 +82,7 @@ std::size_t RingBuffer::dequeue(MutByteSpan out) {
 std::size_t RingBuffer::peek(std::size_t offset, MutByteSpan out) const {
   if (offset >= size_) return 0;
   const std::size_t n = std::min(out.size(), size_ - offset);
-  copy_out(storage_.get(), capacity_, (head_ + offset) % capacity_, out.first(n));
+  copy_out(storage_, capacity_, (head_ + offset) % capacity_, out.first(n));
   return n;
 }
 
@@ -79,7 +103,7 @@ std::size_t RingBuffer::write_at(std::size_t offset, ByteSpan bytes) {
   if (n == 0) return 0;
   ensure_storage();
   // offset + size_ < capacity here, so the sum cannot overflow.
-  copy_in(storage_.get(), capacity_, (head_ + size_ + offset) % capacity_, bytes.first(n));
+  copy_in(storage_, capacity_, (head_ + size_ + offset) % capacity_, bytes.first(n));
   return n;
 }
 
@@ -91,7 +115,7 @@ void RingBuffer::commit(std::size_t n) {
 std::pair<ByteSpan, ByteSpan> RingBuffer::readable() const {
   if (size_ == 0) return {};
   const std::size_t first = std::min(size_, capacity_ - head_);
-  return {ByteSpan(storage_.get() + head_, first), ByteSpan(storage_.get(), size_ - first)};
+  return {ByteSpan(storage_ + head_, first), ByteSpan(storage_, size_ - first)};
 }
 
 void RingBuffer::resize(std::size_t capacity) {
@@ -105,9 +129,11 @@ void RingBuffer::resize(std::size_t capacity) {
     return;
   }
   const std::size_t keep = std::min(capacity_, capacity);
-  std::unique_ptr<Byte[]> next(capacity ? new Byte[capacity] : nullptr);
-  if (keep) copy_out(storage_.get(), capacity_, head_, MutByteSpan(next.get(), keep));
-  storage_ = std::move(next);
+  std::size_t got = 0;
+  Byte* next = take_block(capacity, &got);
+  if (keep) copy_out(storage_, capacity_, head_, MutByteSpan(next, keep));
+  free_storage();
+  storage_ = next;
   capacity_ = capacity;
   head_ = 0;
 }

@@ -5,12 +5,16 @@
 // The capacity is what the ring may hold; its storage is allocated by the first
 // write and given back by release_if_empty(), so that an idle connection holds
 // no buffer memory (Linux likewise frees a socket's skbs once read or acked).
+// Storage is a recycled block (base/block_cache.h): a ring drained and filled
+// again, as a bulk flow's are every round trip, takes its block back from the
+// thread's cache instead of the heap.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <utility>
 
+#include "base/block_cache.h"
 #include "base/bytes.h"
 
 namespace ustack::base {
@@ -18,6 +22,11 @@ namespace ustack::base {
 class RingBuffer {
  public:
   explicit RingBuffer(std::size_t capacity = 0);
+  RingBuffer(RingBuffer&& o) noexcept;
+  RingBuffer& operator=(RingBuffer&& o) noexcept;
+  RingBuffer(const RingBuffer&) = delete;
+  RingBuffer& operator=(const RingBuffer&) = delete;
+  ~RingBuffer() { free_storage(); }
 
   std::size_t capacity() const { return capacity_; }
   /// Bytes of storage held now: 0 until the first write and after a release,
@@ -62,7 +71,8 @@ class RingBuffer {
  private:
   /// Allocates the storage (uninitialised: only written bytes are ever read).
   void ensure_storage();
-  std::unique_ptr<Byte[]> storage_;
+  void free_storage();
+  Byte* storage_ = nullptr;  // a block of block_capacity(capacity_) bytes, or none
   std::size_t capacity_ = 0;
   std::size_t head_ = 0;  // index of the first readable byte
   std::size_t size_ = 0;
