@@ -92,7 +92,7 @@ std::optional<base::Instant> SimChannel::offer(base::Instant now, base::MutByteS
 
 // ---- SimPort ----
 
-void SimPort::deliver(base::Instant due, std::vector<base::Byte> bytes) {
+void SimPort::deliver(base::Instant due, base::PacketBuf bytes) {
   heap_push(inbox_, Arrival{due, net_->next_seq(), std::move(bytes)});
 }
 
@@ -104,7 +104,7 @@ std::optional<std::size_t> SimPort::receive(base::Instant now, base::MutByteSpan
       ++stats_.rx_dropped;
       continue;
     }
-    std::memcpy(buf.data(), a.bytes.data(), a.bytes.size());
+    std::memcpy(buf.data(), a.bytes.data().data(), a.bytes.size());
     ++stats_.rx_frames;
     stats_.rx_bytes += a.bytes.size();
     return a.bytes.size();
@@ -118,8 +118,8 @@ bool SimPort::transmit(base::Instant now, base::ByteSpan frame) {
     ++stats_.tx_dropped;
     return false;
   }
-  std::vector<base::Byte> bytes(frame.begin(), frame.end());
-  const std::optional<base::Instant> arrival = out_->offer(now, bytes);
+  base::PacketBuf bytes = base::PacketBuf::copy_of(frame, 0);
+  const std::optional<base::Instant> arrival = out_->offer(now, bytes.data());
   if (!arrival) {
     ++stats_.tx_dropped;
     return false;
@@ -149,18 +149,18 @@ std::optional<std::size_t> SimSwitch::lookup(const base::MacAddr& mac) const {
   return it->second;
 }
 
-void SimSwitch::forward(base::Instant at, std::size_t ingress, std::vector<base::Byte> frame) {
+void SimSwitch::forward(base::Instant at, std::size_t ingress, base::PacketBuf frame) {
   ++stats_.received;
   if (frame.size() < kEthHeaderLen) {
     ++stats_.malformed;
     return;
   }
-  const base::MacAddr dst = mac_at(frame, 0);
-  const base::MacAddr src = mac_at(frame, 6);
+  const base::MacAddr dst = mac_at(frame.data(), 0);
+  const base::MacAddr src = mac_at(frame.data(), 6);
   if (!src.is_multicast()) table_[src] = ingress;
 
-  auto send = [&](std::size_t port, std::vector<base::Byte> bytes) {
-    if (auto due = egress_[port].channel->offer(at, bytes)) {
+  auto send = [&](std::size_t port, base::PacketBuf bytes) {
+    if (auto due = egress_[port].channel->offer(at, bytes.data())) {
       egress_[port].port->deliver(*due, std::move(bytes));
     }
   };

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "base/addr.h"
+#include "base/packet.h"
+#include "base/ring_deque.h"
 #include "base/result.h"
 #include "link/device.h"
 
@@ -54,7 +56,7 @@ class SimChannel {
  private:
   LinkParams params_;
   base::Instant busy_until_{};
-  std::deque<base::Instant> finish_times_;  // frames not yet fully serialized
+  base::RingDeque<base::Instant> finish_times_;  // frames not yet fully serialized
   ChannelStats stats_;
 };
 
@@ -91,10 +93,10 @@ class SimPort : public Device {
   struct Arrival {
     base::Instant due;
     std::uint64_t seq;
-    std::vector<base::Byte> bytes;
+    base::PacketBuf bytes;  // recycled storage: no allocation per frame
     bool operator>(const Arrival& o) const { return due != o.due ? due > o.due : seq > o.seq; }
   };
-  void deliver(base::Instant due, std::vector<base::Byte> bytes);
+  void deliver(base::Instant due, base::PacketBuf bytes);
 
   SimNetwork* net_;
   std::string name_;
@@ -135,7 +137,7 @@ class SimSwitch {
     SimPort* port;
     SimChannel* channel;  // switch -> port, owned by the network
   };
-  void forward(base::Instant at, std::size_t ingress, std::vector<base::Byte> frame);
+  void forward(base::Instant at, std::size_t ingress, base::PacketBuf frame);
 
   SimNetwork* net_;
   std::string name_;
@@ -179,7 +181,7 @@ class SimNetwork {
     std::uint64_t seq;
     SimSwitch* sw;
     std::size_t ingress;
-    std::vector<base::Byte> bytes;
+    base::PacketBuf bytes;
     bool operator>(const SwitchEvent& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   SimChannel* make_channel(LinkParams p);

@@ -449,7 +449,15 @@ class Stack {
   std::unordered_map<std::uint16_t, std::vector<SocketId>> tcp_bound_;      // every bound TCP socket, by port
   std::unordered_map<std::uint16_t, std::size_t> tcp_port_users_;          // live connections per local port
   std::vector<std::unique_ptr<tcp::Connection>> tcp_orphans_;             // closed by the application, finishing
-  std::set<std::pair<base::Instant, tcp::Connection*>> tcp_timers_;       // each live connection by its next deadline
+  using TcpTimers = std::set<std::pair<base::Instant, tcp::Connection*>>;
+  TcpTimers tcp_timers_;  // each live connection by its next deadline
+  // Nodes taken out of tcp_timers_, kept for the next filing: a deadline that
+  // moves (every ACK re-arms the retransmission timer) or comes and goes costs
+  // no allocation. At most kSpareTimerNodes.
+  static constexpr std::size_t kSpareTimerNodes = 64;
+  std::vector<TcpTimers::node_type> spare_timer_nodes_;
+  std::vector<tcp::Connection*> tcp_due_;  // tcp_poll_timers()'s list, kept for its capacity
+  void tcp_unfile(tcp::Connection& c);
   void tcp_refile(tcp::Connection& c);
   void tcp_icmp_error(base::Ipv4Addr local, std::uint16_t lport, base::Ipv4Addr remote, std::uint16_t rport,
                       std::uint32_t seq, int err);

@@ -46,19 +46,31 @@ void Stack::tcp_demux_insert(tcp::Connection& c) {
   ++tcp_port_users_[c.local().port];
 }
 
+void Stack::tcp_unfile(tcp::Connection& c) {
+  if (!c.filed_deadline) return;
+  auto node = tcp_timers_.extract({*c.filed_deadline, &c});
+  c.filed_deadline.reset();
+  if (!node.empty() && spare_timer_nodes_.size() < kSpareTimerNodes) spare_timer_nodes_.push_back(std::move(node));
+}
+
 void Stack::tcp_refile(tcp::Connection& c) {
   const auto next = c.next_deadline();
   if (next == c.filed_deadline) return;
-  if (c.filed_deadline) tcp_timers_.erase({*c.filed_deadline, &c});
+  tcp_unfile(c);
+  if (!next) return;
   c.filed_deadline = next;
-  if (next) tcp_timers_.insert({*next, &c});
+  if (spare_timer_nodes_.empty()) {
+    tcp_timers_.insert({*next, &c});
+    return;
+  }
+  auto node = std::move(spare_timer_nodes_.back());
+  spare_timer_nodes_.pop_back();
+  node.value() = {*next, &c};
+  tcp_timers_.insert(std::move(node));
 }
 
 void Stack::tcp_demux_erase(const tcp::Connection& c) {
-  if (c.filed_deadline) {
-    tcp_timers_.erase({*c.filed_deadline, const_cast<tcp::Connection*>(&c)});
-    const_cast<tcp::Connection&>(c).filed_deadline.reset();
-  }
+  tcp_unfile(const_cast<tcp::Connection&>(c));
   auto it = tcp_demux_.find(key_of(c));
   if (it == tcp_demux_.end() || it->second != &c) return;
   tcp_demux_.erase(it);
@@ -348,18 +360,22 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
 
 void Stack::tcp_poll_timers() {
   // Take what is due first: handling one may refile or free another.
-  std::vector<tcp::Connection*> due;
+  tcp_due_.clear();
   while (!tcp_timers_.empty() && tcp_timers_.begin()->first <= now_) {
     tcp::Connection* c = tcp_timers_.begin()->second;
-    tcp_timers_.erase(tcp_timers_.begin());
-    c->filed_deadline.reset();
-    due.push_back(c);
+    tcp_unfile(*c);
+    tcp_due_.push_back(c);
   }
+  if (tcp_due_.empty()) return;
+  std::vector<tcp::Connection*> due;
+  due.swap(tcp_due_);  // a timer's work may not come back here, but stay safe if it does
   for (tcp::Connection* c : due) {
     if (!tcp_demux_.contains(key_of(*c))) continue;  // freed by an earlier one
     c->on_timer(now_);
     tcp_after(*c);
   }
+  due.clear();
+  if (tcp_due_.capacity() < due.capacity()) tcp_due_.swap(due);
 }
 
 std::optional<base::Instant> Stack::tcp_next_deadline() const {

@@ -269,7 +269,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
     }
   }
   const std::size_t hdr = r.header_len();
-  base::PacketBuf buf(hdr + len);
+  base::PacketBuf buf = base::PacketBuf::uninitialized(hdr + len);
   if (len) snd_buf_.peek(offset, buf.data().subspan(hdr, len));
   // The checksum is left partial (the pseudo-header sum): the stack finishes it
   // when the interface cannot (Stack::tcp_after), and a TAP with offloads leaves

@@ -13,7 +13,7 @@
 #include <optional>
 #include <span>
 
-#include "base/lazy_deque.h"
+#include "base/ring_deque.h"
 #include "base/time.h"
 #include "tcp/rate.h"
 #include "tcp/seq.h"
@@ -56,7 +56,7 @@ class Scoreboard {
     pipe_ = 0;
   }
   bool empty() const { return segs_.empty(); }
-  const base::LazyDeque<SentSegment>& segments() const { return segs_; }
+  const base::RingDeque<SentSegment>& segments() const { return segs_; }
 
   /// New data [start, end) went out at `now` (start is SND.MAX).
   void on_send_new(Seq start, Seq end, base::Instant now);
@@ -107,7 +107,7 @@ class Scoreboard {
     pipe_ += in_pipe(s);
   }
   /// For RACK's walk: segments may be changed only through mark_lost().
-  base::LazyDeque<SentSegment>& segments_mut() { return segs_; }
+  base::RingDeque<SentSegment>& segments_mut() { return segs_; }
 
   /// RFC 6675 SetPipe (): the bytes in flight — those not SACKed and not lost,
   /// plus those retransmitted (each retransmission still in flight counts again).
@@ -143,7 +143,7 @@ class Scoreboard {
   void recount() { pipe_ = pipe_recounted(); }
   std::uint32_t next_order_ = 0;  // SentSegment::order of the next transmission
 
-  base::LazyDeque<SentSegment> segs_;  // no memory while nothing is in flight
+  base::RingDeque<SentSegment> segs_;  // no memory while nothing is in flight
   std::uint32_t pipe_ = 0;  // SetPipe, kept as segments change (an ACK may touch few of many)
 };
 
