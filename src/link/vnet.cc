@@ -162,7 +162,11 @@ void TsoCoalescer::add(base::ByteSpan frame, VnetFrameSink& out) {
   Candidate c;
   if (!candidate(frame, &c)) {
     flush(out);
-    single_.assign(frame.begin(), frame.end());
+    if (tcp_frame_len(frame) == 0) {  // not TCP: as given, no copy
+      out.write_frame(VnetHeader{}, frame, 1);
+      return;
+    }
+    single_.assign(frame.begin(), frame.end());  // its checksum field is rewritten
     write_single(single_, out);
     return;
   }
@@ -204,18 +208,22 @@ VnetHeader partial_tcp_checksum(base::MutByteSpan f, std::size_t ip, std::size_t
 
 }  // namespace
 
-void TsoCoalescer::write_single(base::MutByteSpan f, VnetFrameSink& out) {
+std::size_t TsoCoalescer::tcp_frame_len(base::ByteSpan f) {
   const std::size_t ihl = ipv4_header_len(f);
-  const std::size_t total = ihl ? base::load_be16(f, kEth + kIpTotalLen) : 0;
-  const bool tcp = ihl && f[kEth + kIpProto] == kProtoTcp && !(base::load_be16(f, kEth + kIpFrag) & 0x3fff) &&
-                   total >= ihl + 20 && kEth + total <= f.size();
-  if (!tcp) {
+  if (!ihl || f[kEth + kIpProto] != kProtoTcp || (base::load_be16(f, kEth + kIpFrag) & 0x3fff)) return 0;
+  const std::size_t total = base::load_be16(f, kEth + kIpTotalLen);
+  return total >= ihl + 20 && kEth + total <= f.size() ? kEth + total : 0;
+}
+
+void TsoCoalescer::write_single(base::MutByteSpan f, VnetFrameSink& out) {
+  const std::size_t len = tcp_frame_len(f);
+  if (len == 0) {
     out.write_frame(VnetHeader{}, f, 1);
     return;
   }
   // Without Ethernet padding, if any: the checksum covers csum_start to the end.
-  const base::MutByteSpan g = f.first(kEth + total);
-  out.write_frame(partial_tcp_checksum(g, kEth, kEth + ihl), g, 1);
+  const base::MutByteSpan g = f.first(len);
+  out.write_frame(partial_tcp_checksum(g, kEth, kEth + ipv4_header_len(g)), g, 1);
 }
 
 void TsoCoalescer::flush(VnetFrameSink& out) {

@@ -99,6 +99,9 @@ class TsoCoalescer {
   /// Writes `frame` (mutable: its TCP checksum field may be rewritten) alone: an
   /// IPv4 TCP frame with NEEDS_CSUM and the pseudo-header sum, else as given.
   static void write_single(base::MutByteSpan frame, VnetFrameSink& out);
+  /// The length of an IPv4 TCP frame (not a fragment) without Ethernet padding,
+  /// or 0 for any other frame.
+  static std::size_t tcp_frame_len(base::ByteSpan frame);
   struct Candidate {
     std::size_t hdr_len = 0;      // Ethernet + IP + TCP headers
     std::size_t payload_len = 0;
@@ -110,7 +113,7 @@ class TsoCoalescer {
   void start(base::ByteSpan frame, const Candidate& c);
 
   std::vector<base::Byte> buf_;   // the pending frame: first segment's headers, then all payload
-  std::vector<base::Byte> single_;  // a frame that is no candidate, copied to finish its header
+  std::vector<base::Byte> single_;  // a TCP frame that is no candidate, copied to finish its header
   std::size_t len_ = 0;
   std::size_t hdr_len_ = 0;
   std::size_t gso_size_ = 0;

@@ -276,6 +276,9 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
     // The ECN field is TCP's, segment by segment (RFC 3168 6.1); IP_TOS sets the
     // other six bits (Linux keeps the ECN bits out of the user's TOS too).
     const std::uint8_t tos = static_cast<std::uint8_t>(c.config().ip_tos & ~wire::ip_ecn::mask);
+    // The connection leaves checksums partial: finished here unless the device
+    // does it (a TAP with offloads; Linux's skb_checksum_help in reverse).
+    const bool device_finishes = r && r->iface->device->tx_checksum_offload();
     for (auto& [seg, ecn] : outbox) {
       hdr.tos = static_cast<std::uint8_t>(tos | (ecn & wire::ip_ecn::mask));
       if (!r) {
@@ -285,9 +288,7 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
       // The flags byte of the TCP header: count the resets we send.
       if (seg.size() > 13 && (seg.data()[13] & flag::rst)) ++counters_.TcpOutRsts;
       ++counters_.TcpOutSegs;
-      // The connection left the checksum partial: finished here unless the device
-      // does it (a TAP with offloads; Linux's skb_checksum_help in reverse).
-      if (!r->iface->device->tx_checksum_offload()) wire::finish_partial_checksum(seg.data(), 16);
+      if (!device_finishes) wire::finish_partial_checksum(seg.data(), 16);
       (void)ip_output(hdr, std::move(seg), *r);
     }
     --tcp_sending_depth_;

@@ -17,10 +17,9 @@ std::uint32_t Rack::on_delivered(const SentSegment& s, base::Instant now) {
   if (s.ever_retransmitted && min_rtt_ && rtt < *min_rtt_) take = false;
   if (take) {
     rtt_ = rtt;
-    if (!end_seq_ || sent_after(s.sent, s.order, xmit_ts_, xmit_order_)) {
+    if (!xmit_order_ || sent_after(s.sent, s.order, xmit_ts_, *xmit_order_)) {
       xmit_ts_ = s.sent;
       xmit_order_ = s.order;
-      end_seq_ = s.end;
     }
   }
   // Step 3: "If Segment.end_seq > RACK.fack: RACK.fack = Segment.end_seq; Else if
@@ -71,7 +70,7 @@ void Rack::on_recovery_exit() {
 
 std::optional<base::Instant> Rack::detect_loss(Scoreboard& board, base::Instant now, unsigned& marked) const {
   marked = 0;
-  if (!end_seq_) return std::nullopt;
+  if (!xmit_order_) return std::nullopt;
   std::optional<base::Instant> timer;
   for (SentSegment& s : board.segments_mut()) {
     if (s.sacked) continue;
@@ -79,7 +78,7 @@ std::optional<base::Instant> Rack::detect_loss(Scoreboard& board, base::Instant 
     // "If RACK_sent_after(RACK.xmit_ts, RACK.end_seq, Segment.xmit_ts,
     //  Segment.end_seq): remaining = Segment.xmit_ts + RACK.rtt + RACK.reo_wnd - Now()"
     // (With the transmission order for the tie-break: see sent_after.)
-    if (!sent_after(xmit_ts_, xmit_order_, s.sent, s.order)) continue;
+    if (!sent_after(xmit_ts_, *xmit_order_, s.sent, s.order)) continue;
     const base::Instant deadline = s.sent + rtt_ + reo_wnd_;
     if (deadline <= now) {
       board.mark_lost(s);

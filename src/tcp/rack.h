@@ -34,7 +34,7 @@ class Rack {
   /// passed, are lost.
   void mark_losses_on_rto(Scoreboard& board, base::Instant now) const;
 
-  bool has_sample() const { return end_seq_.has_value(); }
+  bool has_sample() const { return xmit_order_.has_value(); }
   std::optional<Seq> fack() const { return fack_; }
   bool reordering_seen() const { return reordering_seen_; }
   base::Duration reo_wnd() const { return reo_wnd_; }
@@ -61,8 +61,7 @@ class Rack {
     return t1 > t2 || (t1 == t2 && static_cast<std::int32_t>(order1 - order2) > 0);
   }
   base::Instant xmit_ts_{};
-  std::optional<Seq> end_seq_;
-  std::uint32_t xmit_order_ = 0;  // the order of RACK.xmit_ts's transmission
+  std::optional<std::uint32_t> xmit_order_;  // the order of RACK.xmit_ts's transmission (RACK.end_seq's part)
   base::Duration rtt_{};
   std::optional<Seq> fack_;
   base::OptDuration min_rtt_;
