@@ -72,13 +72,22 @@ std::optional<base::Instant> Rack::detect_loss(Scoreboard& board, base::Instant 
   marked = 0;
   if (!xmit_order_) return std::nullopt;
   std::optional<base::Instant> timer;
+  // RFC 8985 6.2 step 5 walks "each segment, Segment, not acknowledged yet";
+  // Linux walks them in transmission order and stops at the first one sent after
+  // RACK.xmit_ts, since none after it can be. The board is in sequence order,
+  // which is transmission order until something is sent twice: then the walk
+  // stops early too (on a clean flow, at the first segment).
+  const bool ordered = board.in_transmission_order();
   for (SentSegment& s : board.segments_mut()) {
-    if (s.sacked) continue;
-    if (s.lost && !s.retransmitted) continue;  // already waiting to be sent again
     // "If RACK_sent_after(RACK.xmit_ts, RACK.end_seq, Segment.xmit_ts,
     //  Segment.end_seq): remaining = Segment.xmit_ts + RACK.rtt + RACK.reo_wnd - Now()"
     // (With the transmission order for the tie-break: see sent_after.)
-    if (!sent_after(xmit_ts_, *xmit_order_, s.sent, s.order)) continue;
+    if (!sent_after(xmit_ts_, *xmit_order_, s.sent, s.order)) {
+      if (ordered) break;
+      continue;
+    }
+    if (s.sacked) continue;
+    if (s.lost && !s.retransmitted) continue;  // already waiting to be sent again
     const base::Instant deadline = s.sent + rtt_ + reo_wnd_;
     if (deadline <= now) {
       board.mark_lost(s);

@@ -7,7 +7,7 @@ void Scoreboard::on_send_new(Seq start, Seq end, base::Instant now) {
   if (!(start < end)) return;
   // Contiguous with the last segment by construction (start is SND.MAX).
   segs_.push_back(SentSegment{.start = start, .end = end, .sent = now, .order = next_order_++});
-  pipe_ += segs_.back().len();
+  tally(segs_.back());
 }
 
 void Scoreboard::on_retransmit(Seq start, Seq end, base::Instant now) {
@@ -20,12 +20,12 @@ void Scoreboard::on_retransmit(Seq start, Seq end, base::Instant now) {
   for (; i < segs_.size() && segs_[i].start < end; ++i) {
     if (segs_[i].end > end) split(i, end);
     SentSegment& s = segs_[i];
-    pipe_ -= in_pipe(s);
+    untally(s);
     s.sent = now;
     s.order = order;
     s.retransmitted = true;  // `lost` stays: the original is still deemed lost
     s.ever_retransmitted = true;
-    pipe_ += in_pipe(s);
+    tally(s);
   }
 }
 
@@ -50,9 +50,12 @@ std::size_t Scoreboard::lower(Seq seq) const {
 }
 
 void Scoreboard::split(std::size_t i, Seq at) {
+  untally(segs_[i]);
   SentSegment tail = segs_[i];
   tail.start = at;
   segs_[i].end = at;
+  tally(segs_[i]);
+  tally(tail);
   segs_.insert_at(i + 1, tail);
 }
 
@@ -91,9 +94,9 @@ unsigned Scoreboard::mark_lost_by_sack(std::uint32_t smss) {
     if (!lost_below) lost_below = runs >= kDupThresh || bytes > (kDupThresh - 1) * smss;
     if (!lost_below) continue;
     if (!s.lost) {
-      pipe_ -= in_pipe(s);
+      untally(s);
       s.lost = true;
-      pipe_ += in_pipe(s);
+      tally(s);
       ++marked;
     }
   }
@@ -105,33 +108,26 @@ void Scoreboard::mark_all_lost() {
     if (!s.sacked) mark_lost(s);
 }
 
-std::uint32_t Scoreboard::pipe_recounted() const {
-  std::uint32_t pipe = 0;
-  for (const SentSegment& s : segs_) pipe += in_pipe(s);
-  return pipe;
+Scoreboard::Tally Scoreboard::recounted() const {
+  Tally t;
+  for (const SentSegment& s : segs_) count(t, s, +1);
+  return t;
 }
 
+std::uint32_t Scoreboard::pipe_recounted() const { return recounted().pipe; }
+
+bool Scoreboard::tally_consistent() const { return recounted() == tally_; }
+
 const SentSegment* Scoreboard::next_lost() const {
+  if (tally_.waiting == 0) return nullptr;  // the common case: nothing to resend
   for (const SentSegment& s : segs_)
     if (s.lost && !s.retransmitted && !s.sacked) return &s;
   return nullptr;
 }
 
-std::uint32_t Scoreboard::sacked_bytes() const {
-  std::uint32_t n = 0;
-  for (const SentSegment& s : segs_) if (s.sacked) n += s.len();
-  return n;
-}
-
 std::uint32_t Scoreboard::lost_bytes() const {
   std::uint32_t n = 0;
   for (const SentSegment& s : segs_) if (s.lost && !s.sacked) n += s.len();
-  return n;
-}
-
-unsigned Scoreboard::sacked_segments() const {
-  unsigned n = 0;
-  for (const SentSegment& s : segs_) n += s.sacked;
   return n;
 }
 

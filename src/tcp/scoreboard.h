@@ -53,7 +53,7 @@ class Scoreboard {
 
   void clear() {
     segs_.clear();
-    pipe_ = 0;
+    tally_ = {};
   }
   bool empty() const { return segs_.empty(); }
   const base::RingDeque<SentSegment>& segments() const { return segs_; }
@@ -70,7 +70,7 @@ class Scoreboard {
     while (!segs_.empty() && segs_.front().start < una) {
       if (segs_.front().end > una) split(0, una);
       if (!segs_.front().sacked) acked(segs_.front());
-      pipe_ -= in_pipe(segs_.front());
+      untally(segs_.front());
       segs_.pop_front();
     }
   }
@@ -101,26 +101,31 @@ class Scoreboard {
   }
   /// Marks one segment lost (NewReno's first unacknowledged, RACK, TLP).
   void mark_lost(SentSegment& s) {
-    pipe_ -= in_pipe(s);
+    untally(s);
     s.lost = true;
     s.retransmitted = false;
-    pipe_ += in_pipe(s);
+    tally(s);
   }
   /// For RACK's walk: segments may be changed only through mark_lost().
   base::RingDeque<SentSegment>& segments_mut() { return segs_; }
 
   /// RFC 6675 SetPipe (): the bytes in flight — those not SACKed and not lost,
   /// plus those retransmitted (each retransmission still in flight counts again).
-  std::uint32_t pipe() const { return pipe_; }
+  std::uint32_t pipe() const { return tally_.pipe; }
   /// pipe() counted afresh (it is kept up to date as segments change; for tests).
   std::uint32_t pipe_recounted() const;
   /// NextSeg () rule 1: the first lost, unSACKed segment not sent again since.
   const SentSegment* next_lost() const;
-  std::uint32_t sacked_bytes() const;
+  std::uint32_t sacked_bytes() const { return tally_.sacked_bytes; }
   std::uint32_t lost_bytes() const;
-  unsigned sacked_segments() const;
+  unsigned sacked_segments() const { return tally_.sacked_segments; }
   unsigned lost_segments() const;
   unsigned retransmitted_segments() const;
+  /// True when no segment on the board was ever sent twice: the board, in
+  /// sequence order, is then also in transmission order (RACK's early exit).
+  bool in_transmission_order() const { return tally_.ever_retransmitted == 0; }
+  /// The tallies counted afresh equal the kept ones (for tests).
+  bool tally_consistent() const;
   /// The highest sequence number SACKed (RFC 6675 HighSACK's end), if any.
   std::optional<Seq> high_sacked() const;
 
@@ -140,11 +145,33 @@ class Scoreboard {
     // 1 octet. (b) If S1 <= HighRxt: Pipe is incremented by 1 octet."
     return (s.lost ? 0 : s.len()) + (s.retransmitted ? s.len() : 0);
   }
-  void recount() { pipe_ = pipe_recounted(); }
+  /// What the board holds, kept as segments change so that an ACK that touches
+  /// few of many segments costs little: every change of a segment is bracketed
+  /// by untally() and tally().
+  struct Tally {
+    std::uint32_t pipe = 0;            // SetPipe
+    std::uint32_t sacked_bytes = 0;
+    unsigned sacked_segments = 0;
+    unsigned waiting = 0;              // lost, not SACKed, not sent again: NextSeg's candidates
+    unsigned ever_retransmitted = 0;   // segments sent more than once
+    bool operator==(const Tally&) const = default;
+  };
+  static void count(Tally& t, const SentSegment& s, int sign) {
+    const auto n = static_cast<std::uint32_t>(sign);  // +1 or -1 (wraps back)
+    t.pipe += n * in_pipe(s);
+    t.sacked_bytes += n * (s.sacked ? s.len() : 0u);
+    t.sacked_segments += n * (s.sacked ? 1u : 0u);
+    t.waiting += n * (s.lost && !s.retransmitted && !s.sacked ? 1u : 0u);
+    t.ever_retransmitted += n * (s.ever_retransmitted ? 1u : 0u);
+  }
+  void tally(const SentSegment& s) { count(tally_, s, +1); }
+  void untally(const SentSegment& s) { count(tally_, s, -1); }
+  Tally recounted() const;
+  void recount() { tally_ = recounted(); }
   std::uint32_t next_order_ = 0;  // SentSegment::order of the next transmission
 
   base::RingDeque<SentSegment> segs_;  // no memory while nothing is in flight
-  std::uint32_t pipe_ = 0;  // SetPipe, kept as segments change (an ACK may touch few of many)
+  Tally tally_;
 };
 
 template <class F>
@@ -184,12 +211,13 @@ SackResult Scoreboard::on_sack(std::span<const wire::SackBlock> blocks, Seq una,
       if (segs_[i].end > right) split(i, right);
       SentSegment& s = segs_[i];
       if (s.sacked) continue;
-      pipe_ -= in_pipe(s);
+      untally(s);
       s.sacked = true;
       r.newly_sacked += s.len();
       sacked(s);
       s.lost = false;
       s.retransmitted = false;
+      tally(s);
     }
   }
   return r;
