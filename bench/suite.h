@@ -51,7 +51,7 @@ struct SuiteOptions {
   /// The lwIP peer (bench/lwip_peer/); empty: ustack-lwip-peer beside the
   /// running executable (where the build puts it when liblwip-dev is installed).
   std::string lwip_peer;
-  /// Non-empty: only the measurement of this name (tcp_bulk, tcp_rr, tcp_conn,
+  /// Non-empty: only the measurement of this name (tcp_bulk, tcp_bulk_nocsum, tcp_rr, tcp_conn,
   /// udp_64, udp_1472; over TAP linux_to_ustack, ustack_to_linux, lwip_bulk_in,
   /// lwip_bulk_out, conn_serial, http_wrk), for profiling one path.
   std::string only;

@@ -114,7 +114,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--tap-offload", o->tap_offload,
                   "ustack's TAP offloads in the tap rows: 1 (default) GRO/TSO super-frames and checksum offload, "
                   "0 plain frames (as before offloads, for comparison)");
-  cmd->add_option("--only", o->only, "Only this measurement (tcp_bulk, tcp_rr, ..., ustack_to_linux, http_wrk, ...), e.g. under perf");
+  cmd->add_option("--only", o->only, "Only this measurement (tcp_bulk, tcp_bulk_nocsum, tcp_rr, ..., ustack_to_linux, http_wrk, ...), e.g. under perf");
   cmd->callback([o, cmd] {
     std::string line = "ustack bench";
     if (o->quick) line += " --quick";

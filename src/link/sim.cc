@@ -135,6 +135,14 @@ bool SimPort::transmit(base::Instant now, base::ByteSpan frame) {
   return true;
 }
 
+bool SimPort::tx_checksum_offload() const {
+  return peer_ != nullptr && out_ != nullptr && out_->params().checksum_offload;
+}
+
+bool SimPort::rx_checksum_trusted() const {
+  return peer_ != nullptr && peer_->out_ != nullptr && peer_->out_->params().checksum_offload;
+}
+
 std::optional<base::Instant> SimPort::next_deadline() const {
   std::optional<base::Instant> mine;
   if (!inbox_.empty()) mine = inbox_.front().due;

@@ -33,6 +33,14 @@ struct LinkParams {
   /// are queued is marked CE when it is an ECN-capable (ECT) IPv4 packet and
   /// dropped otherwise ("instead of dropping"). 0: off, tail drop only.
   std::size_t ecn_mark_threshold = 0;
+  /// The link carries TCP checksums left partial, as a veth pair carries
+  /// CHECKSUM_PARTIAL: the sending port declares checksum offload
+  /// (Device::tx_checksum_offload) and the receiving port vouches for what it
+  /// received (Device::rx_checksum_trusted), so neither end sums payloads. Only
+  /// on point-to-point links; frames crossing a switch are always summed. Off by
+  /// default: tests see real checksums. For benchmarks that measure without
+  /// them, as smoltcp's loopback benchmark does.
+  bool checksum_offload = false;
 };
 
 struct ChannelStats {
@@ -80,6 +88,11 @@ class SimPort : public Device {
   /// The earliest due frame for this port, or the earliest frame still inside a switch.
   std::optional<base::Instant> next_deadline() const override;
   const DeviceStats& stats() const override { return stats_; }
+  /// LinkParams::checksum_offload of the channel this port sends into (point-to-point only).
+  bool tx_checksum_offload() const override;
+  /// LinkParams::checksum_offload of the channel this port receives from: every
+  /// frame on a point-to-point link comes through it.
+  bool rx_checksum_trusted() const override;
 
   bool attached() const { return out_ != nullptr; }
   /// Frames waiting for this port (due or not).
