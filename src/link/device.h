@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "base/packet.h"
 #include "base/time.h"
 
 namespace ustack::link {
@@ -41,6 +42,20 @@ class Device {
   virtual std::optional<std::size_t> receive(base::Instant now, base::MutByteSpan buf) = 0;
   /// Sends one frame. Returns false if it was dropped (counted in tx_dropped).
   virtual bool transmit(base::Instant now, base::ByteSpan frame) = 0;
+
+  // Frames handed over as buffers, for devices that queue them as such (the
+  // simulated link): no copy in or out. Other devices take the copying calls
+  // above, which is also what the defaults do.
+  /// Sends one frame whose buffer the device may keep.
+  virtual bool transmit_buf(base::Instant now, base::PacketBuf&& frame) { return transmit(now, frame.data()); }
+  /// True when receive_buf() hands frames over; receive() is then still valid.
+  virtual bool receives_buffers() const { return false; }
+  /// The next received frame due at `now`, as its own buffer; a frame longer than
+  /// `max_len` is dropped and counted as receive() does. nullopt when none is
+  /// waiting (or the device does not hand buffers over).
+  virtual std::optional<base::PacketBuf> receive_buf(base::Instant /*now*/, std::size_t /*max_len*/) {
+    return std::nullopt;
+  }
 
   /// When a frame held back by the device (delay, rate limit) becomes due.
   virtual std::optional<base::Instant> next_deadline() const { return std::nullopt; }

@@ -97,40 +97,55 @@ void SimPort::deliver(base::Instant due, base::PacketBuf bytes) {
 }
 
 std::optional<std::size_t> SimPort::receive(base::Instant now, base::MutByteSpan buf) {
+  auto frame = receive_buf(now, buf.size());
+  if (!frame) return std::nullopt;
+  std::memcpy(buf.data(), frame->data().data(), frame->size());
+  return frame->size();
+}
+
+std::optional<base::PacketBuf> SimPort::receive_buf(base::Instant now, std::size_t max_len) {
   net_->advance(now);
   while (!inbox_.empty() && inbox_.front().due <= now) {
     Arrival a = heap_pop(inbox_);
-    if (a.bytes.size() > buf.size()) {
+    if (a.bytes.size() > max_len) {
       ++stats_.rx_dropped;
       continue;
     }
-    std::memcpy(buf.data(), a.bytes.data().data(), a.bytes.size());
     ++stats_.rx_frames;
     stats_.rx_bytes += a.bytes.size();
-    return a.bytes.size();
+    return std::move(a.bytes);
   }
   return std::nullopt;
 }
 
 bool SimPort::transmit(base::Instant now, base::ByteSpan frame) {
-  net_->advance(now);
   if (out_ == nullptr || frame.size() < kEthHeaderLen || frame.size() > mtu_ + kEthHeaderLen) {
+    net_->advance(now);
     ++stats_.tx_dropped;
     return false;
   }
-  base::PacketBuf bytes = base::PacketBuf::copy_of(frame, 0);
-  const std::optional<base::Instant> arrival = out_->offer(now, bytes.data());
+  return transmit_buf(now, base::PacketBuf::copy_of(frame, 0));
+}
+
+bool SimPort::transmit_buf(base::Instant now, base::PacketBuf&& frame) {
+  net_->advance(now);
+  const std::size_t size = frame.size();
+  if (out_ == nullptr || size < kEthHeaderLen || size > mtu_ + kEthHeaderLen) {
+    ++stats_.tx_dropped;
+    return false;
+  }
+  const std::optional<base::Instant> arrival = out_->offer(now, frame.data());
   if (!arrival) {
     ++stats_.tx_dropped;
     return false;
   }
   ++stats_.tx_frames;
-  stats_.tx_bytes += frame.size();
+  stats_.tx_bytes += size;
   if (peer_ != nullptr) {
-    peer_->deliver(*arrival, std::move(bytes));
+    peer_->deliver(*arrival, std::move(frame));
   } else {
     heap_push(net_->switch_events_,
-              SimNetwork::SwitchEvent{*arrival, net_->next_seq(), switch_, switch_port_, std::move(bytes)});
+              SimNetwork::SwitchEvent{*arrival, net_->next_seq(), switch_, switch_port_, std::move(frame)});
   }
   return true;
 }

@@ -85,6 +85,11 @@ class SimPort : public Device {
   /// Sends into the attached link; false (tx_dropped) when unattached, when the frame
   /// exceeds mtu + 14 bytes or is shorter than an Ethernet header, or on a queue drop.
   bool transmit(base::Instant now, base::ByteSpan frame) override;
+  /// As transmit(), keeping the buffer: the frame crosses the link uncopied.
+  bool transmit_buf(base::Instant now, base::PacketBuf&& frame) override;
+  bool receives_buffers() const override { return true; }
+  /// As receive(), handing the buffer over.
+  std::optional<base::PacketBuf> receive_buf(base::Instant now, std::size_t max_len) override;
   /// The earliest due frame for this port, or the earliest frame still inside a switch.
   std::optional<base::Instant> next_deadline() const override;
   const DeviceStats& stats() const override { return stats_; }

@@ -142,12 +142,21 @@ void Stack::poll(Instant now) {
       send_arp(*iface, static_cast<std::uint16_t>(wire::ArpOp::request), MacAddr(),
                iface->addr.addr, MacAddr::broadcast());
     }
+    link::Device& dev = *iface->device;
+    const bool buffers = dev.receives_buffers();
     for (std::size_t n = 0; n < config_.rx_batch; ++n) {
       if (clock_) set_time(clock_());
-      auto len = iface->device->receive(now_, rx_buffer_);
-      if (!len) break;
-      rx_csum_trusted_ = iface->device->rx_checksum_trusted();
-      receive_frame(*iface, ByteSpan(rx_buffer_.data(), *len));
+      if (buffers) {  // the frame's own buffer: no copy into rx_buffer_
+        auto frame = dev.receive_buf(now_, rx_buffer_.size());
+        if (!frame) break;
+        rx_csum_trusted_ = dev.rx_checksum_trusted();
+        receive_frame(*iface, frame->data());
+      } else {
+        auto len = dev.receive(now_, rx_buffer_);
+        if (!len) break;
+        rx_csum_trusted_ = dev.rx_checksum_trusted();
+        receive_frame(*iface, ByteSpan(rx_buffer_.data(), *len));
+      }
       rx_csum_trusted_ = false;
     }
   }
@@ -226,6 +235,10 @@ std::optional<Instant> Stack::next_deadline() const {
 
 void Stack::transmit(Interface& iface, ByteSpan frame) {
   if (!iface.device->transmit(now_, frame)) ++counters_.DropDeviceTx;
+}
+
+void Stack::transmit(Interface& iface, base::PacketBuf&& frame) {
+  if (!iface.device->transmit_buf(now_, std::move(frame))) ++counters_.DropDeviceTx;
 }
 
 void Stack::receive_frame(Interface& iface, ByteSpan frame) {
@@ -384,7 +397,7 @@ void Stack::link_output(Interface& iface, Ipv4Addr next_hop, bool broadcast, bas
   }
   auto hdr = packet.push_front(wire::EthernetView::kHeaderLen);
   wire::EthernetRepr{*mac, iface.mac, static_cast<std::uint16_t>(wire::EtherType::ipv4)}.emit(hdr);
-  transmit(iface, packet.data());
+  transmit(iface, std::move(packet));
 }
 
 }  // namespace ustack::stack

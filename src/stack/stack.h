@@ -319,6 +319,8 @@ class Stack {
   void handle_arp_work(Interface& iface, ip::ArpWork& work);
   void link_output(Interface& iface, base::Ipv4Addr next_hop, bool broadcast, base::PacketBuf packet);
   void transmit(Interface& iface, base::ByteSpan frame);
+  /// The frame in its own buffer, which the device may keep (Device::transmit_buf).
+  void transmit(Interface& iface, base::PacketBuf&& frame);
   Interface* interface_by_id(InterfaceId id);
   Interface* interface_for_subnet(base::Ipv4Addr a);
 

@@ -267,3 +267,41 @@ TEST(SimSwitch, FramesReachTheSwitchInTimeOrderNotSendingOrder) {
 
 }  // namespace
 }  // namespace ustack::link
+
+namespace ustack::link {
+namespace {
+
+TEST(SimLinkBuffers, AFrameHandedOverAsABufferArrivesIntactAndIsHandedOverAgain) {
+  SimNetwork net;
+  SimPort& a = net.add_port("a");
+  SimPort& b = net.add_port("b");
+  ASSERT_TRUE(net.connect(a, b, LinkParams{.delay = std::chrono::milliseconds(1)}).ok());
+  const testing::Bytes f = testing::numbered_frame(9);
+  base::PacketBuf buf = base::PacketBuf::copy_of(f);
+  const base::Byte* storage = buf.data().data();
+  ASSERT_TRUE(a.transmit_buf(testing::at_ms(0), std::move(buf)));
+  EXPECT_TRUE(b.receives_buffers());
+  auto got = b.receive_buf(testing::at_ms(1), 2048);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(testing::Bytes(got->data().begin(), got->data().end()), f);
+  EXPECT_EQ(got->data().data(), storage);  // the same storage: no copy on the way
+  EXPECT_EQ(b.stats().rx_frames, 1u);
+  EXPECT_EQ(a.stats().tx_bytes, f.size());
+}
+
+TEST(SimLinkBuffers, LimitsAreTheCopyingCalls) {
+  SimNetwork net;
+  SimPort& a = net.add_port("a", 100);
+  SimPort& b = net.add_port("b");
+  ASSERT_TRUE(net.connect(a, b).ok());
+  // Longer than the sender's MTU + 14: dropped at the sender, as transmit() does.
+  EXPECT_FALSE(a.transmit_buf(testing::at_ms(0), base::PacketBuf::copy_of(testing::numbered_frame(1, testing::mac(2), testing::mac(1), 115))));
+  EXPECT_EQ(a.stats().tx_dropped, 1u);
+  // Longer than what the receiver takes: dropped and counted, as receive() does.
+  ASSERT_TRUE(a.transmit_buf(testing::at_ms(0), base::PacketBuf::copy_of(testing::numbered_frame(2, testing::mac(2), testing::mac(1), 100))));
+  EXPECT_FALSE(b.receive_buf(testing::at_ms(0), 99));
+  EXPECT_EQ(b.stats().rx_dropped, 1u);
+}
+
+}  // namespace
+}  // namespace ustack::link
