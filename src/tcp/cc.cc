@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "tcp/cc_bbr.h"
 #include "tcp/cc_cubic.h"
 #include "tcp/cc_reno.h"
 
@@ -74,9 +75,10 @@ std::uint64_t CongestionControl::pacing_rate(std::optional<base::Duration> srtt,
 std::unique_ptr<CongestionControl> make_congestion_control(std::string_view name) {
   if (name == "reno") return std::make_unique<Reno>();
   if (name == "cubic") return std::make_unique<Cubic>();
+  if (name == "bbr") return std::make_unique<Bbr>();
   return nullptr;
 }
 
-std::vector<std::string_view> congestion_control_names() { return {"reno", "cubic"}; }
+std::vector<std::string_view> congestion_control_names() { return {"reno", "cubic", "bbr"}; }
 
 }  // namespace ustack::tcp

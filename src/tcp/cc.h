@@ -20,12 +20,15 @@ namespace ustack::tcp {
 /// ssthresh before the first congestion event (Linux TCP_INFINITE_SSTHRESH in bytes).
 inline constexpr std::uint32_t kInfiniteSsthresh = 0xffffffffu;
 
-/// A delivery-rate sample (draft-cheng-iccrg-delivery-rate-estimation): bytes
-/// delivered over an interval, for algorithms that model the path (BBR). The
-/// connection does not measure it yet; the field is where it will go.
+/// A delivery-rate sample (draft-cheng-iccrg-delivery-rate-estimation, measured
+/// by tcp/rate.h): bytes delivered over an interval, for algorithms that model
+/// the path (BBR).
 struct RateSample {
   std::uint64_t delivered = 0;         // bytes delivered in the interval
   base::Duration interval{};           // over how long
+  /// C.delivered when the newest segment this ACK delivered was sent ("P.delivered"):
+  /// BBR counts round trips by it (Linux rs->prior_delivered).
+  std::uint64_t prior_delivered = 0;
   bool app_limited = false;            // the sender had nothing to send for part of it
 };
 
@@ -41,6 +44,12 @@ struct AckEvent {
   /// was sent (Linux tcp_is_cwnd_limited; RFC 9438 5.8, RFC 7661).
   bool cwnd_limited = true;
   std::optional<RateSample> rate;
+  // For an algorithm that controls_window() (BBR), which is given every ACK
+  // after loss detection, as Linux's cong_control():
+  std::uint64_t delivered_total = 0;   // bytes delivered over the connection (C.delivered, tp->delivered)
+  std::uint32_t lost = 0;              // bytes this ACK marked lost (Linux rs->losses)
+  bool in_recovery = false;            // fast recovery (Linux TCP_CA_Recovery)
+  bool in_loss = false;                // recovery after a timeout (TCP_CA_Loss)
 };
 
 class CongestionControl {
@@ -58,8 +67,23 @@ class CongestionControl {
   void set_smss(std::uint32_t smss) { smss_ = smss; }
 
   /// An ACK that acknowledged new data while not in loss recovery: the window
-  /// grows (slow start, congestion avoidance).
+  /// grows (slow start, congestion avoidance). For an algorithm that
+  /// controls_window(): every ACK, in recovery too, after loss detection.
   virtual void on_ack(const AckEvent& ack) = 0;
+  /// The algorithm sets cwnd itself on every ACK from its model, in loss recovery
+  /// too (Linux: an algorithm with cong_control(), BBR): the connection calls
+  /// on_ack() once per ACK after loss detection, with the rate sample, the bytes
+  /// this ACK delivered (cumulatively and by SACK) as bytes_acked and pipe as
+  /// in_flight; PRR does not set cwnd for it (Linux tcp_cong_control skips
+  /// tcp_cwnd_reduction), and it ignores on_recovery_end().
+  virtual bool controls_window() const { return false; }
+  /// The algorithm keeps sending below what the path allows on purpose (BBR's
+  /// PROBE_RTT): the connection marks its rate samples app-limited meanwhile, so
+  /// that they do not lower the model (Linux bbr_update_min_rtt sets tp->app_limited).
+  virtual bool restrains_sending() const { return false; }
+  /// Randomness for the algorithm's choices (BBR's first PROBE_BW phase), from the
+  /// connection (its ISN): deterministic in tests, different per connection.
+  virtual void seed(std::uint32_t) {}
   /// A loss was detected (fast retransmit; RACK): the multiplicative decrease
   /// sets ssthresh, and the state before it is kept for undo(). cwnd is left as
   /// it is: during recovery the loss-recovery engine sets it (set_cwnd(), or the

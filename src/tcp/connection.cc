@@ -50,12 +50,14 @@ Connection::Connection(SharedConfig config, base::Endpoint local, base::Endpoint
   sndbuf_locked_ = config_->sndbuf_locked;
   cc_ = make_congestion_control(config_->congestion_control);
   if (!cc_) cc_ = make_congestion_control("reno");  // the socket layer refuses unknown names
+  cc_->seed(iss_.value() ^ ts_offset_);
 }
 
 bool Connection::set_congestion_control(std::string_view name, base::Instant now) {
   auto next = make_congestion_control(name);
   if (!next) return false;
   if (config_->congestion_control != name) config_.edit().congestion_control = std::string(name);
+  next->seed(iss_.value() ^ ts_offset_);
   if (cc_->cwnd() > 0) next->adopt(cc_->cwnd(), cc_->ssthresh(), smss(), now);
   cc_ = std::move(next);
   return true;
@@ -452,6 +454,11 @@ void Connection::output(base::Instant now) {
     break;
   }
   tlp_new_data_ = false;
+  // Draft-cheng-iccrg-delivery-rate-estimation 3.4 (Linux tcp_rate_check_app_limited):
+  // less than a segment left to send, room in cwnd, every loss resent -- what is
+  // sent next measures the application, not the path.
+  if (can_send && unsent() < effective_mss() && in_flight() < cwnd() && !board_.next_lost())
+    rate_.on_app_limited(in_flight());
   if (std::exchange(tlp_rearm_, false)) arm_tlp(now);
   if (can_send) note_cwnd_usage();
   if (ack_now_ && !sent_any && state_ != State::syn_sent) send_ack(now);

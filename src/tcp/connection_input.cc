@@ -355,7 +355,9 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     // PRR decides what is sent (connection_recovery.cc), nor while a reduction
     // for an ECN-Echo holds (RFC 3168 6.1.2; Linux's CWR state).
     const bool ecn_reduced = ecn_on_ack(seg, now);
-    if (in_recovery_ || ecn_reduced) {
+    // An algorithm that controls_window() is told of every ACK later, after loss
+    // detection (recovery_on_ack).
+    if (in_recovery_ || ecn_reduced || cc_->controls_window()) {
     } else {
       // Slow start or congestion avoidance: the algorithm's growth.
       AckEvent ev;

@@ -90,11 +90,16 @@ void Connection::recovery_on_ack(const wire::TcpRepr& seg, Seq prior_una, bool d
   const std::uint32_t mss = smss();
   const bool advanced = snd_una_ > prior_una;
   const std::uint32_t sacked_before = board_.sacked_bytes();
+  const std::uint32_t prior_pipe = in_flight();
+  // The RTT of the most recently sent segment this ACK delivered that was sent
+  // once (Karn), for an algorithm that controls_window() (Linux rs->rtt_us).
+  std::optional<base::Duration> ack_rtt;
   // Each delivery teaches RACK; one overtaken by later data is reordering (Linux
   // counts the events in tcpi_reord_seen and keeps the distance in tcpi_reordering).
   bool reordered = false;
   auto delivered_one = [&](const SentSegment& s) {
     rate_.on_delivered(s.len(), s.rate, s.sent, now);
+    if (!s.ever_retransmitted && (!ack_rtt || now - s.sent < *ack_rtt)) ack_rtt = now - s.sent;
     if (const std::uint32_t by = rack_.on_delivered(s, now)) {
       reordered = true;
       rack_.note_reordering_distance(by / std::max<std::uint32_t>(mss, 1) + 1);
@@ -107,7 +112,7 @@ void Connection::recovery_on_ack(const wire::TcpRepr& seg, Seq prior_una, bool d
     sack = board_.on_sack(blocks, snd_una_, snd_max_, delivered_one);
     info_.sack_blocks_invalid += sack.invalid;
   }
-  (void)rate_.on_ack_done(rack_.min_rtt());
+  const std::optional<RateSample> rate_sample = rate_.on_ack_done(rack_.min_rtt());
   // RFC 6937: "DeliveredData = change_in(snd.una) + change_in(SACKd)".
   const std::int64_t delivered_signed = static_cast<std::int64_t>(snd_una_ - prior_una) +
                                         static_cast<std::int64_t>(board_.sacked_bytes()) - sacked_before;
@@ -150,7 +155,7 @@ void Connection::recovery_on_ack(const wire::TcpRepr& seg, Seq prior_una, bool d
       tlp_end_.reset();
       ++info_.tlp_recoveries;
       cc_->on_loss(flight_size(), now);
-      cc_->set_cwnd(std::min(cwnd(), ssthresh()));
+      if (!cc_->controls_window()) cc_->set_cwnd(std::min(cwnd(), ssthresh()));
     } else if (!advanced && seg.options.sack_count == 0) {
       tlp_end_.reset();  // a pure duplicate ACK: both copies arrived
     }
@@ -189,7 +194,25 @@ void Connection::recovery_on_ack(const wire::TcpRepr& seg, Seq prior_una, bool d
       board_.mark_lost(board_.segments_mut().front());
     // RFC 6937: sndcnt for this ACK; cwnd = pipe + sndcnt (Linux tcp_cwnd_reduction).
     const std::uint32_t pipe = in_flight();
-    cc_->set_cwnd(pipe + prr_.on_ack(delivered, pipe, mss));
+    if (!cc_->controls_window()) cc_->set_cwnd(pipe + prr_.on_ack(delivered, pipe, mss));
+  }
+  if (cc_->controls_window()) {
+    // Linux tcp_cong_control: an algorithm with cong_control() sees every ACK,
+    // with the rate sample, and sets cwnd itself (BBR), recovery or not.
+    AckEvent ev;
+    ev.now = now;
+    ev.bytes_acked = delivered;
+    ev.prior_in_flight = prior_pipe;
+    ev.in_flight = in_flight();
+    ev.rtt = ack_rtt;
+    ev.srtt = rtt_.srtt();
+    ev.rate = rate_sample;
+    ev.delivered_total = rate_.delivered();
+    ev.lost = marked * mss;
+    ev.in_recovery = in_recovery_;
+    ev.in_loss = loss_recovery_;
+    cc_->on_ack(ev);
+    if (cc_->restrains_sending()) rate_.on_app_limited(in_flight());
   }
   // RFC 8985 7.2: restart the PTO on an ACK that acknowledges new data. An ACK
   // that leaves no probe allowed (a SACK arrived, recovery began) cancels it, as
@@ -335,7 +358,7 @@ void Connection::on_rack_timer(base::Instant now) {
   if (!in_recovery_ && !loss_recovery_) enter_fast_recovery(now);
   if (in_recovery_) {
     const std::uint32_t pipe = in_flight();
-    cc_->set_cwnd(std::max(cwnd(), pipe + prr_.on_ack(0, pipe, smss())));
+    if (!cc_->controls_window()) cc_->set_cwnd(std::max(cwnd(), pipe + prr_.on_ack(0, pipe, smss())));
   }
 }
 

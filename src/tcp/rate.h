@@ -19,6 +19,7 @@ struct RateStamp {
   std::uint64_t delivered = 0;
   base::Instant delivered_time{};
   base::Instant first_sent{};
+  bool app_limited = false;            // "P.is_app_limited"
 };
 
 class DeliveryRate {
@@ -34,18 +35,27 @@ class DeliveryRate {
   /// sample over less than min_rtt is discarded (Linux tcp_rate_gen).
   std::optional<RateSample> on_ack_done(std::optional<base::Duration> min_rtt);
 
+  /// The sender has less than a segment to send and room in cwnd, with every loss
+  /// retransmitted (draft 3.4, Linux tcp_rate_check_app_limited): samples of what
+  /// is sent from now until `in_flight` more bytes are delivered are app-limited.
+  /// "C.app_limited = (C.delivered + C.inflight) ? : 1".
+  void on_app_limited(std::uint32_t in_flight);
+  bool app_limited() const { return app_limited_ != 0; }
+
   std::uint64_t delivered() const { return delivered_; }
   /// The latest sample in bytes per second; 0 before the first.
   std::uint64_t rate_bytes_per_sec() const { return rate_; }
 
  private:
   std::uint64_t delivered_ = 0;        // C.delivered
+  std::uint64_t app_limited_ = 0;      // C.app_limited: 0, or the delivered count that ends it
   base::Instant delivered_time_{};     // C.delivered_time
   base::Instant first_sent_{};         // C.first_sent_time
   // The sample being built for this ACK (rs.*), from the most recently sent
   // segment it delivered.
   bool have_prior_ = false;
   std::uint64_t prior_delivered_ = 0;
+  bool prior_app_limited_ = false;
   base::Duration send_elapsed_{}, ack_elapsed_{};
   std::uint64_t rate_ = 0;
 };
