@@ -57,6 +57,18 @@ Layout layout_of(const TcpOptions& o) {
 
 Parsed<TcpOptions> TcpOptions::parse(base::ByteSpan bytes) {
   TcpOptions o;
+  if (auto e = parse_into(bytes, o)) return *e;
+  return o;
+}
+
+std::optional<ParseError> TcpOptions::parse_into(base::ByteSpan bytes, TcpOptions& o) {
+  // The options of nearly every segment of an established connection: NOP, NOP,
+  // Timestamps, as RFC 7323 Appendix A lays them out and Linux and ustack send them.
+  if (bytes.size() == 12 && bytes[0] == kind::nop && bytes[1] == kind::nop && bytes[2] == kind::timestamps &&
+      bytes[3] == kTimestampsLen) {
+    o.timestamps = TcpTimestamps{base::load_be32(bytes, 4), base::load_be32(bytes, 8)};
+    return std::nullopt;
+  }
   std::size_t i = 0;
   while (i < bytes.size()) {
     const std::uint8_t k = bytes[i];
@@ -112,7 +124,7 @@ Parsed<TcpOptions> TcpOptions::parse(base::ByteSpan bytes) {
     }
     i += len;
   }
-  return o;
+  return std::nullopt;
 }
 
 std::size_t TcpOptions::encoded_len() const { return layout_of(*this).total(); }
@@ -178,9 +190,13 @@ Parsed<TcpRepr> TcpRepr::parse(base::ByteSpan segment, base::Ipv4Addr src, base:
   // RFC 9293 3.1: the checksum covers the pseudo-header, header and data; it is
   // checked before the options, whose bytes it protects.
   if (verify_checksum && !v->checksum_ok(src, dst)) return ParseError::bad_checksum;
-  auto opts = TcpOptions::parse(v->options());
-  if (!opts) return opts.error();
-  TcpRepr r;
+  // Built in place, options included: this runs for every segment received.
+  Parsed<TcpRepr> out{TcpRepr{}};
+  TcpRepr& r = *out;
+  if (auto e = TcpOptions::parse_into(v->options(), r.options)) {
+    out = *e;
+    return out;
+  }
   r.src_port = v->src_port();
   r.dst_port = v->dst_port();
   r.seq = v->seq();
@@ -188,8 +204,7 @@ Parsed<TcpRepr> TcpRepr::parse(base::ByteSpan segment, base::Ipv4Addr src, base:
   r.flags = v->flags();
   r.window = v->window();
   r.urgent = v->urgent();
-  r.options = *opts;
-  return r;
+  return out;
 }
 
 void TcpRepr::emit(base::MutByteSpan segment, base::Ipv4Addr src, base::Ipv4Addr dst, bool partial) const {

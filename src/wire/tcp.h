@@ -50,6 +50,8 @@ struct TcpOptions {
   /// are skipped by their length; EOL ends the list. A length below 2, a length
   /// running past the end, or a known kind with the wrong length is bad_option.
   static Parsed<TcpOptions> parse(base::ByteSpan bytes);
+  /// As parse(), into `o` (which starts empty): the error, or nullopt.
+  static std::optional<ParseError> parse_into(base::ByteSpan bytes, TcpOptions& o);
   /// Bytes emit() writes: padded with NOPs to a multiple of 4, at most kMaxLen
   /// (SACK blocks that do not fit are left out).
   std::size_t encoded_len() const;

@@ -22,6 +22,23 @@ ParseError parse_error(const Bytes& b) {
   return r.ok() ? ParseError::unsupported : r.error();
 }
 
+TEST(TcpOptions, TheUsualNopNopTimestampsLayoutParsesAsAnyOtherLayoutOfIt) {
+  // NOP, NOP, Timestamps is taken by a shortcut; the same option elsewhere in the
+  // list goes the general way. Both give the same value.
+  const Bytes usual{1, 1, 8, 10, 0, 0, 0, 7, 0x80, 0, 0, 9};
+  const Bytes other{8, 10, 0, 0, 0, 7, 0x80, 0, 0, 9, 1, 0};
+  auto a = TcpOptions::parse(usual);
+  auto b = TcpOptions::parse(other);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(a->timestamps);
+  EXPECT_EQ(a->timestamps->value, 7u);
+  EXPECT_EQ(a->timestamps->echo_reply, 0x80000009u);
+  EXPECT_EQ(*a, *b);
+  // A wrong length in the same place is still refused.
+  EXPECT_EQ(parse_error(Bytes{1, 1, 8, 11, 0, 0, 0, 7, 0x80, 0, 0, 9}), ParseError::bad_option);
+}
+
 TEST(TcpOptions, EmptyEncodesToNothing) {
   EXPECT_EQ(TcpOptions{}.encoded_len(), 0u);
   auto p = TcpOptions::parse({});
