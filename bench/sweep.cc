@@ -3,7 +3,7 @@
 // bound (bench/README.md). Writes a CSV and a markdown table; scripts/plot-sweep.py
 // draws the CSV.
 //
-//   ustack-sweep [--quick] [--hand-set-buffers] [--jobs N] [--cc cubic,reno] [--csv FILE] [--md FILE]
+//   ustack-sweep [--quick] [--hand-set-buffers] [--jobs N] [--cc cubic,reno,bbr] [--csv FILE] [--md FILE]
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   bool quick = false;
   bool hand_set = false;
   unsigned jobs = 2;
-  std::string cc_list = "cubic,reno", csv_path = "sweep.csv", md_path = "sweep.md", one, trace;
+  std::string cc_list = "cubic,reno,bbr", csv_path = "sweep.csv", md_path = "sweep.md", one, trace;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     else if (a == "--one") one = next();
     else if (a == "--trace") trace = next();
     else {
-      std::fprintf(stderr, "usage: ustack-sweep [--quick] [--hand-set-buffers] [--jobs N] [--cc cubic,reno] [--csv FILE] [--md FILE]\n"
+      std::fprintf(stderr, "usage: ustack-sweep [--quick] [--hand-set-buffers] [--jobs N] [--cc cubic,reno,bbr] [--csv FILE] [--md FILE]\n"
                            "       ustack-sweep --one RATE_BPS,RTT_MS,LOSS,CC[,SECONDS] [--trace FILE.csv]\n");
       return 2;
     }

@@ -31,7 +31,7 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "to this CSV file (docs/trace.md)")
       ->group("Attach");
   cmd.add_option("--congestion-control,--cc", o.congestion_control,
-                 "TCP congestion control, as Linux's tcp_congestion_control: cubic (default) or reno")
+                 "TCP congestion control, as Linux's tcp_congestion_control: cubic (default), reno or bbr")
       ->group("TCP");
   cmd.add_option("--syncookies", o.tcp_syncookies,
                  "SYN cookies, as Linux's tcp_syncookies: 0 off, 1 when a listener's SYN queue is full (default), "

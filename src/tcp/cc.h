@@ -1,7 +1,8 @@
 // Congestion control (RFC 5681 and its successors): one interface that owns the
 // congestion window and the slow-start threshold, and one class per algorithm
 // (cc_reno.cc: NewReno, RFC 5681 / RFC 6582; cc_cubic.cc: CUBIC, RFC 9438, with
-// HyStart++, RFC 9406, in hystart.cc). Which segments are lost and how
+// HyStart++, RFC 9406, in hystart.cc; cc_bbr.cc: BBR v1, a model of the path
+// that sets cwnd on every ACK, see controls_window()). Which segments are lost and how
 // many may be sent during recovery (SACK, PRR, RACK) is the connection's loss
 // recovery's to decide; an algorithm decides only how large the window is, when
 // it grows and how far it falls. Pure: every hook is told the time.

@@ -69,7 +69,7 @@ struct Config {
   base::Duration keepalive_interval = std::chrono::seconds(75);
   unsigned keepalive_count = 9;
   std::uint32_t initial_cwnd_segments = 10;  // RFC 6928, Linux
-  std::string congestion_control = "cubic";  // TCP_CONGESTION: "cubic" (Linux's default) or "reno"
+  std::string congestion_control = "cubic";  // TCP_CONGESTION: "cubic" (Linux's default), "reno" or "bbr"
   /// Pace data segments at the algorithm's pacing_rate() (Linux: internal pacing,
   /// or the fq qdisc), in bursts of at most max(2 segments, 1 ms at the rate).
   bool pacing = true;
