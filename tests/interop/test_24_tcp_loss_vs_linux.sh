@@ -15,7 +15,7 @@
 # Linux CUBIC's on the same path (the two measured 0.5-1.2x of each other), and
 # ustack BBR's at least 1/BBR_VS_LINUX of Linux BBR's (measured 0.54-1.13x,
 # 2026-11-22). The issue's target, goodput under 2% loss at least half the clean
-# goodput, is printed for all four: Linux's own CUBIC reaches 13-35% of clean
+# goodput, is printed for all four: Linux's own CUBIC reaches 13-47% of clean
 # here, ustack BBR 54-93%, Linux BBR 73-112%.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
