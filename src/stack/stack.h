@@ -213,7 +213,7 @@ class Stack {
   /// socket with no connection reports CLOSE, or LISTEN).
   base::Result<tcp::Snapshot> tcp_info(SocketId id) const;
 
-  /// TCP_CONGESTION: the algorithm by Linux's name ("cubic", "reno"); no_entry
+  /// TCP_CONGESTION: the algorithm by Linux's name ("cubic", "reno", "bbr"); no_entry
   /// (ENOENT) for a name not known, as Linux. On a connection it switches at once.
   Status set_congestion_control(SocketId id, std::string_view name);
   base::Result<std::string> get_congestion_control(SocketId id) const;
