@@ -413,6 +413,12 @@ class Stack {
   // Before everything that charges it (reassembler_, sockets_, connections), so
   // that it is destroyed after them.
   base::MemoryAccount memory_;
+  /// The outbox an idle connection gave back (tcp_after_inner()), lent to the next
+  /// connection that emits with an empty one: a flow that goes idle between
+  /// bursts reuses it instead of growing a vector from nothing per burst, while
+  /// idle connections hold no outbox capacity. Declared before the connections,
+  /// which point to it.
+  std::vector<tcp::OutSegment> spare_outbox_;
   /// Sockets whose send the memory account held back: woken when memory returns.
   std::vector<SocketId> mem_waiters_;
   void wake_memory_waiters();

@@ -295,10 +295,16 @@ void Stack::tcp_after_inner(tcp::Connection& c) {
   }
   // The buffer goes back to a busy connection (one holding data), to be reused
   // without allocating; an idle one keeps no capacity (48 bytes or more each,
-  // at 100,000 connections 5 MB).
+  // at 100,000 connections 5 MB): its vector becomes the stack's spare if larger
+  // than the spare, which the next connection to emit with an empty outbox
+  // borrows (Connection::set_outbox_spare). `outbox` was taken out of `c` above,
+  // so even when sends nested in the loop borrowed and returned the spare, it is
+  // no other connection's.
+  outbox.clear();
   if (c.outbox().empty() && c.buffer_memory() > 0) {
-    outbox.clear();
     c.outbox().swap(outbox);
+  } else if (outbox.capacity() > spare_outbox_.capacity()) {
+    spare_outbox_.swap(outbox);
   }
   counters_.TcpRetransSegs += c.take_retransmits();
   const tcp::MemDrops m = c.take_mem_drops();
@@ -491,6 +497,7 @@ Status Stack::tcp_connect(SocketEntry& e, TcpSocket& s, const base::Endpoint& pe
                                              mss, rng_.next_u32());
   s.conn->owner = s.id;
   s.conn->set_memory(&memory_);
+  s.conn->set_outbox_spare(&spare_outbox_);
   tcp_demux_insert(*s.conn);
   ++counters_.TcpActiveOpens;
   s.conn->connect(now_);

@@ -47,6 +47,7 @@ tcp::Connection* Stack::tcp_new_embryo(SocketId listener_id, const base::Endpoin
   t.conn = std::make_unique<tcp::Connection>(t.config, local, remote, iss, mss, ts_offset);
   t.conn->owner = *sid;
   t.conn->set_memory(&memory_);
+  t.conn->set_outbox_spare(&spare_outbox_);
   tcp_demux_insert(*t.conn);
   ++listener.syn_queue;
   ++counters_.TcpPassiveOpens;

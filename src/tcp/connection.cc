@@ -277,7 +277,7 @@ void Connection::emit(std::uint8_t flags, Seq seq, std::size_t offset, std::size
   // when the interface cannot (Stack::tcp_after), and a TAP with offloads leaves
   // it to the kernel, so a segment's payload is read once, by the copy above.
   r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4(), /*partial=*/true);
-  outbox_.push_back({std::move(buf), ecn_codepoint(flags, seq, len)});
+  push_out({std::move(buf), ecn_codepoint(flags, seq, len)});
 
   ++info_.segs_out;
   if (len == 0 && (flags & (flag::syn | flag::fin)) && seq < snd_max_) ++unreported_retransmits_;
@@ -332,8 +332,13 @@ void Connection::send_rst(Seq seq) {
   r.flags = flag::rst;
   base::PacketBuf buf(r.header_len());
   r.emit(buf.data(), local_.addr.v4(), remote_.addr.v4(), /*partial=*/true);  // as every OutSegment
-  outbox_.push_back({std::move(buf), 0});
+  push_out({std::move(buf), 0});
   ++info_.segs_out;
+}
+
+void Connection::push_out(OutSegment seg) {
+  if (outbox_.capacity() == 0 && outbox_spare_ != nullptr) outbox_.swap(*outbox_spare_);
+  outbox_.push_back(std::move(seg));
 }
 
 void Connection::schedule_ack(bool quick, base::Instant now) {

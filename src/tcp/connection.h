@@ -317,6 +317,12 @@ class Connection {
 
   /// Segments ready to send (TCP header and payload, checksummed for local/remote).
   std::vector<OutSegment>& outbox() { return outbox_; }
+  /// The owner's spare outbox: an outbox with no capacity (its owner took it back
+  /// when the connection went idle) swaps with it before its first segment, so
+  /// that a burst after idling does not grow a vector from nothing, segment by
+  /// segment. The swap leaves the spare empty: no two connections ever hold one
+  /// vector, however sends nest. Null: none (the outbox grows by itself).
+  void set_outbox_spare(std::vector<OutSegment>* spare) { outbox_spare_ = spare; }
   /// ECN was negotiated (RFC 3168 6.1.1).
   bool ecn_ok() const { return ecn_ok_; }
 
@@ -343,6 +349,8 @@ class Connection {
   void send_ack(base::Instant now);
   void send_challenge_ack(base::Instant now);
   void send_rst(Seq seq);
+  /// Appends to the outbox, borrowing the owner's spare first if it has no capacity.
+  void push_out(OutSegment seg);
   void retransmit_first(base::Instant now);
   void on_retransmit_timeout(base::Instant now);
   void arm_retransmit(base::Instant now);
@@ -580,6 +588,7 @@ class Connection {
   Events events_;
   Info info_;
   std::vector<OutSegment> outbox_;
+  std::vector<OutSegment>* outbox_spare_ = nullptr;
 };
 
 }  // namespace ustack::tcp
