@@ -12,6 +12,9 @@
 // This binary replaces the global operator new with one that counts (all of the
 // C++ library's allocations go through it; ustack's code calls malloc nowhere on
 // the data path). Under a debugger, `break note_counted` shows each one.
+// Under ASan (build/asan) this binary's operator new replaces the sanitizer's
+// (CounterSeesAllocations checks that it counts); the memory still comes from
+// ASan's malloc, so heap errors are caught, only new/delete mismatches are not.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
