@@ -46,6 +46,8 @@ struct SuiteOptions {
   /// ustack's TAP with offloads (IFF_VNET_HDR: GRO in, TSO out, checksum
   /// offload); false: plain frames, as before offloads (`--tap-offload 0`).
   bool tap_offload = true;
+  /// How ustack's TAP writes frames: "uring" (batched), "plain" or "auto" (`--tap-io`).
+  std::string tap_io = "auto";
   std::vector<std::size_t> scale_counts{10000, 100000};
   std::string wrk = "wrk";  // found on PATH unless a path is given
   /// The lwIP peer (bench/lwip_peer/); empty: ustack-lwip-peer beside the

@@ -395,6 +395,7 @@ std::vector<Measurement> run_tap_suite(const SuiteOptions& o) {
     ho.tap = kTap;
     ho.addr = "198.18.5.2/24";
     ho.tap_offload = o.tap_offload;
+    ho.tap_io = o.tap_io;
     auto host = Host::start(ho);
     if (!host) {
       teardown();

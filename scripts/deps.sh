@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ustack needs, when any are missing.
 # Usage: scripts/deps.sh build   what building needs (liblwip-dev: for the lwIP peer of
-#                                `ustack bench` and interop test 23; the rest builds without it)
+#                                `ustack bench` and interop test 23; liburing-dev: batched TAP
+#                                writes through io_uring; the rest builds without either)
 #        scripts/deps.sh fuzz    that, plus clang and libFuzzer (scripts/fuzz.sh)
 #        scripts/deps.sh test    all of that, plus the real peers and tools the tests use
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
-build=(cmake ninja-build g++ libfmt-dev libcli11-dev libgtest-dev libgmock-dev nlohmann-json3-dev libpcap-dev liblwip-dev)
+build=(cmake ninja-build g++ libfmt-dev libcli11-dev libgtest-dev libgmock-dev nlohmann-json3-dev libpcap-dev liblwip-dev liburing-dev)
 test=(iproute2 iputils-ping tcpdump tshark socat netcat-openbsd python3 python3-scapy python3-matplotlib procps curl wrk nmap hping3)
 fuzz=(clang libclang-rt-14-dev)
 case "${1:-build}" in

@@ -21,6 +21,7 @@ struct BenchOptions {
   std::string lwip_peer;
   std::string only;
   bool tap_offload = true;
+  std::string tap_io = "auto";
 };
 
 std::string utc_now() {
@@ -49,6 +50,7 @@ int run(const BenchOptions& bo, const std::string& command_line) {
   o.lwip_peer = bo.lwip_peer;
   o.only = bo.only;
   o.tap_offload = bo.tap_offload;
+  o.tap_io = bo.tap_io;
   if (!o.only.empty()) {
     // One row: its group runs, the others do not.
     const bool tap_row = o.only == "linux_to_ustack" || o.only == "ustack_to_linux" || o.only == "lwip_bulk_in" ||
@@ -114,6 +116,10 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--tap-offload", o->tap_offload,
                   "ustack's TAP offloads in the tap rows: 1 (default) GRO/TSO super-frames and checksum offload, "
                   "0 plain frames (as before offloads, for comparison)");
+  cmd->add_option("--tap-io", o->tap_io,
+                  "How ustack's TAP writes frames in the tap rows: uring batched through io_uring, plain one "
+                  "write() per frame, auto (default) uring without offloads, plain with them")
+      ->check(CLI::IsMember({"uring", "plain", "auto"}));
   cmd->add_option("--only", o->only, "Only this measurement (tcp_bulk, tcp_bulk_nocsum, tcp_rr, ..., ustack_to_linux, http_wrk, ...), e.g. under perf");
   cmd->callback([o, cmd] {
     std::string line = "ustack bench";
@@ -125,6 +131,7 @@ void register_bench(CLI::App& app) {
     if (cmd->count("--seconds")) line += " --seconds " + std::to_string(o->seconds);
     if (!o->only.empty()) line += " --only " + o->only;
     if (!o->tap_offload) line += " --tap-offload 0";
+    if (o->tap_io != "auto") line += " --tap-io " + o->tap_io;
     if (!o->md.empty()) line += " --md " + o->md;
     std::exit(run(*o, line));
   });

@@ -26,6 +26,14 @@ void add_attach_options(CLI::App& cmd, HostOptions& o) {
                  "checksum offload and TCP super-frames both ways (GRO in, TSO out); 0 plain frames of at most the "
                  "MTU with checksums computed. Off under --impair and --pcap; the ready line says what is used")
       ->group("Attach");
+  if (const char* e = std::getenv("USTACK_TAP_IO"); e && *e) o.tap_io = e;
+  cmd.add_option("--tap-io", o.tap_io,
+                 "How frames go out to the TAP/TUN (USTACK_TAP_IO in the environment sets the default): uring "
+                 "a round's frames with one io_uring_enter(), falling back to plain where io_uring is unavailable; "
+                 "plain one write() per frame; auto (default) uring without offloads, plain with them (measured "
+                 "faster there). The ready line says which is used")
+      ->check(CLI::IsMember({"uring", "plain", "auto"}))
+      ->group("Attach");
   cmd.add_option("--tcp-trace", o.tcp_trace,
                  "Write each TCP connection's cwnd, ssthresh, RTT, RTO, in-flight and sequence numbers over time "
                  "to this CSV file (docs/trace.md)")

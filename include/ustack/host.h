@@ -33,6 +33,11 @@ struct HostOptions {
   /// file is for checking segments and their checksums). Where the kernel
   /// refuses them the TAP runs plain; describe() says which.
   bool tap_offload = true;
+  /// How the TAP/TUN writes frames: "uring" a round's frames with one
+  /// io_uring_enter() (batched; where io_uring is unavailable it falls back to
+  /// "plain" and describe() says why), "plain" one write() per frame, "auto"
+  /// (default) uring for plain frames, plain with TAP offloads (measured faster).
+  std::string tap_io = "auto";
   std::string tcp_trace;    // optional file: a CSV row per change of each TCP connection (docs/trace.md)
   std::size_t tcp_trace_max_bytes = 64u << 20;  // the trace stops growing here (the rest is counted)
   std::vector<std::string> static_arp;  // "A.B.C.D=aa:bb:cc:dd:ee:ff", never aged or replaced

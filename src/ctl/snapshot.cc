@@ -144,7 +144,7 @@ base::Ipv4Cidr cidr_of(const Json& j, const char* field) {
   X(ecn_ce_in) X(ecn_reductions)
 #define USTACK_DEVICE_STATS_FIELDS(X) \
   X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes) X(rx_dropped) X(tx_dropped) \
-  X(rx_gso_frames) X(tx_gso_frames) X(tx_gso_segments) X(rx_bad_vnet)
+  X(rx_gso_frames) X(tx_gso_frames) X(tx_gso_segments) X(rx_bad_vnet) X(tx_submits) X(tx_batch_max)
 
 #define USTACK_PUT(f) j[#f] = v.f;
 #define USTACK_GET(f) v.f = read_field<decltype(v.f)>(j, #f);

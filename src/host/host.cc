@@ -134,6 +134,8 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     return "unknown congestion control '" + o.congestion_control + "' (known: " + known + ")";
   }
 
+  const auto tx_io = link::parse_tx_io(o.tap_io);
+  if (!tx_io) return "bad --tap-io '" + o.tap_io + "' (want uring or plain)";
   if (o.ecn > 2) return "bad ecn " + std::to_string(o.ecn) + " (want 0, 1 or 2, as net.ipv4.tcp_ecn)";
 
   auto impl = std::make_unique<Impl>();
@@ -144,7 +146,7 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
     // reordering per frame) and a pcap meant for checking segments need frames as
     // they are on a plain wire.
     const bool offload = o.tap_offload && !impair && o.pcap.empty();
-    auto dev = link::TapDevice::open(o.tap, &why, offload);
+    auto dev = link::TapDevice::open(o.tap, &why, offload, *tx_io);
     if (!dev) return "cannot attach to TAP " + o.tap + ": " + why;
     impl->device = std::move(*dev);
     if (o.tap_offload && !offload) {
@@ -152,7 +154,7 @@ base::Result<std::unique_ptr<Host>, std::string> Host::start(const HostOptions& 
                                   : "off (--pcap records plain segments)";
     }
   } else {
-    auto dev = link::TunDevice::open(o.tun, &why);
+    auto dev = link::TunDevice::open(o.tun, &why, *tx_io);
     if (!dev) return "cannot attach to TUN " + o.tun + ": " + why;
     impl->device = std::move(*dev);
   }

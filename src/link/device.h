@@ -25,6 +25,11 @@ struct DeviceStats {
   // segments they carried, and frames refused for a bad vnet header (in rx_dropped
   // too). A super-frame counts once in rx_frames/tx_frames.
   std::uint64_t rx_gso_frames = 0, tx_gso_frames = 0, tx_gso_segments = 0, rx_bad_vnet = 0;
+  // Batched writes (a TUN/TAP with io_uring, link/uring_tx.h): system calls that
+  // wrote frames (one write() per frame when plain, one io_uring_enter() per
+  // batch), and the most frames one of them carried. Frames per submit:
+  // (tx_frames + tx_dropped) / tx_submits.
+  std::uint64_t tx_submits = 0, tx_batch_max = 0;
 };
 
 class Device {

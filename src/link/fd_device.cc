@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -45,8 +46,35 @@ ifreq request_for(const std::string& ifname) {
 
 }  // namespace
 
+std::optional<TxIo> parse_tx_io(std::string_view s) {
+  if (s == "uring") return TxIo::uring;
+  if (s == "plain") return TxIo::plain;
+  if (s == "auto") return TxIo::automatic;
+  return std::nullopt;
+}
+
 FdDevice::~FdDevice() {
+  if (uring_ && !tx_batch_.empty()) submit_batch();  // what the last round queued
+  uring_.reset();                                   // before the descriptor it writes to
   if (fd_ >= 0) ::close(fd_);
+}
+
+void FdDevice::start_tx(TxIo io) {
+  if (io == TxIo::automatic && vnet_) {
+    offloads_ += "; tx: one write() per frame (--tap-io auto: super-frames; uring to batch them)";
+    return;
+  }
+  if (io == TxIo::plain) {
+    offloads_ += "; tx: one write() per frame (asked: --tap-io plain)";
+    return;
+  }
+  std::string why;
+  uring_ = UringTx::open(fd_, kTxBatchDepth, &why);
+  if (uring_) {
+    offloads_ += fmt::format("; tx: io_uring, up to {} frames per submit", kTxBatchDepth);
+  } else {
+    offloads_ += "; tx: one write() per frame (io_uring unavailable: " + why + ")";
+  }
 }
 
 base::Result<FdDevice::Opened> FdDevice::open_tuntap(const std::string& ifname, short flags, bool offload,
@@ -208,6 +236,14 @@ bool FdDevice::transmit(base::Instant /*now*/, base::ByteSpan frame) {
     coalescer_.add(frame, *this);
     return stats_.tx_dropped == dropped;
   }
+  if (uring_) {
+    // Written at flush_tx() (or when the batch is full); a failure then counts
+    // only in tx_dropped.
+    queue_frame({}, frame, 1);
+    return true;
+  }
+  ++stats_.tx_submits;
+  stats_.tx_batch_max = std::max<std::uint64_t>(stats_.tx_batch_max, 1);
   ssize_t n;
   do {
     n = ::write(fd_, frame.data(), frame.size());
@@ -223,14 +259,51 @@ bool FdDevice::transmit(base::Instant /*now*/, base::ByteSpan frame) {
 
 void FdDevice::flush_tx() {
   if (vnet_) coalescer_.flush(*this);
+  if (uring_ && !tx_batch_.empty()) submit_batch();
 }
 
 std::optional<base::Instant> FdDevice::next_deadline() const {
-  if (coalescer_.pending()) return base::kEpoch;
+  if (coalescer_.pending() || !tx_batch_.empty()) return base::kEpoch;
   return std::nullopt;
 }
 
+void FdDevice::queue_frame(base::ByteSpan prefix, base::ByteSpan frame, std::size_t segments) {
+  if (tx_batch_.full()) submit_batch();
+  (void)tx_batch_.add(prefix, frame, static_cast<std::uint32_t>(segments));
+}
+
+void FdDevice::submit_batch() {
+  const std::size_t prefix = vnet_ ? sizeof(VnetHeader) : 0;
+  const auto done = uring_->submit(tx_batch_, [&](std::size_t i, bool ok) {
+    if (ok) count_written(tx_batch_.bytes(i).size() - prefix, tx_batch_.tag(i));
+    else ++stats_.tx_dropped;
+  });
+  stats_.tx_submits += done.enters;
+  stats_.tx_batch_max = std::max<std::uint64_t>(stats_.tx_batch_max, tx_batch_.size());
+  tx_batch_.clear();
+  if (!uring_->broken().empty()) {
+    // From now on one write() per frame, and offloads() says why.
+    offloads_ += "; tx: back to one write() per frame (" + uring_->broken() + ")";
+    uring_.reset();
+  }
+}
+
+void FdDevice::count_written(std::size_t frame_bytes, std::size_t segments) {
+  ++stats_.tx_frames;
+  stats_.tx_bytes += frame_bytes;
+  if (segments > 1) {
+    ++stats_.tx_gso_frames;
+    stats_.tx_gso_segments += segments;
+  }
+}
+
 void FdDevice::write_frame(const VnetHeader& h, base::ByteSpan frame, std::size_t segments) {
+  if (uring_) {
+    queue_frame({reinterpret_cast<const base::Byte*>(&h), sizeof h}, frame, segments);
+    return;
+  }
+  ++stats_.tx_submits;
+  stats_.tx_batch_max = std::max<std::uint64_t>(stats_.tx_batch_max, 1);
   iovec iov[2] = {{const_cast<VnetHeader*>(&h), sizeof h}, {const_cast<base::Byte*>(frame.data()), frame.size()}};
   ssize_t n;
   do {
@@ -240,12 +313,7 @@ void FdDevice::write_frame(const VnetHeader& h, base::ByteSpan frame, std::size_
     ++stats_.tx_dropped;
     return;
   }
-  ++stats_.tx_frames;
-  stats_.tx_bytes += frame.size();
-  if (segments > 1) {
-    ++stats_.tx_gso_frames;
-    stats_.tx_gso_segments += segments;
-  }
+  count_written(frame.size(), segments);
 }
 
 }  // namespace ustack::link

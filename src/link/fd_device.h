@@ -1,19 +1,36 @@
 // A device backed by a Linux TUN/TAP descriptor, non-blocking. TapDevice and
-// TunDevice open it. Plain: one read() per frame in, one write() per frame out.
+// TunDevice open it. One read() per frame in (the stack reads until the
+// descriptor is empty or its rx_batch is reached). Out: with TxIo::uring the
+// frames of a round of work are queued (TxBatch) and written with one
+// io_uring_enter() at flush_tx(), or when 64 are queued; with TxIo::plain (or
+// where io_uring is unavailable: offloads() says why) one write() per frame.
 // With TAP offloads (IFF_VNET_HDR, link/vnet.h): each frame has a virtio-net
 // header; the kernel hands over super-frames (GRO/TSO) with partial checksums,
 // and consecutive TCP segments are coalesced into TSO super-frames on the way
 // out, written at flush_tx().
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "base/result.h"
 #include "link/device.h"
+#include "link/tx_batch.h"
+#include "link/uring_tx.h"
 #include "link/vnet.h"
 
 namespace ustack::link {
+
+/// How a TUN/TAP writes frames: batched through io_uring, or one write() each;
+/// automatic: io_uring for plain frames, one write() per super-frame with TAP
+/// offloads (measured, docs/performance.md: with offloads the copy of 64 KB
+/// super-frames into the batch costs more than the system calls it saves).
+enum class TxIo { uring, plain, automatic };
+/// "uring", "plain" or "auto"; nullopt for anything else.
+std::optional<TxIo> parse_tx_io(std::string_view s);
 
 class FdDevice : public Device, private VnetFrameSink {
  public:
@@ -44,6 +61,10 @@ class FdDevice : public Device, private VnetFrameSink {
   int pollable_fd() const override { return fd_; }
   const DeviceStats& stats() const override { return stats_; }
   bool vnet() const { return vnet_; }
+  /// True when frames go out through io_uring in batches.
+  bool tx_batched() const { return uring_ != nullptr; }
+  /// Frames held for the next batch at most (an io_uring_enter() each).
+  static constexpr unsigned kTxBatchDepth = 64;
 
  protected:
   struct Opened {
@@ -66,9 +87,17 @@ class FdDevice : public Device, private VnetFrameSink {
   /// cannot tell). The descriptor is non-blocking; mtu is 1500 if unknown.
   static base::Result<Opened> open_tuntap(const std::string& ifname, short flags, bool offload,
                                           std::string* why);
+  /// Sets up the write path asked for (after construction); with TxIo::uring
+  /// where io_uring is unavailable, writes plain and says why in offloads().
+  void start_tx(TxIo io);
 
  private:
   void write_frame(const VnetHeader& h, base::ByteSpan frame, std::size_t segments) override;
+  /// Queues a frame (prefix: the vnet header, or empty) for the next batch,
+  /// writing the batch first when it is full.
+  void queue_frame(base::ByteSpan prefix, base::ByteSpan frame, std::size_t segments);
+  void submit_batch();
+  void count_written(std::size_t frame_bytes, std::size_t segments);
 
   static constexpr int kMaxDropsPerReceive = 64;  // bounds the loop in receive()
   int fd_;
@@ -79,6 +108,8 @@ class FdDevice : public Device, private VnetFrameSink {
   bool rx_trusted_ = false;
   std::string offloads_;
   TsoCoalescer coalescer_;
+  std::unique_ptr<UringTx> uring_;
+  TxBatch tx_batch_{kTxBatchDepth};
   DeviceStats stats_;
 };
 

@@ -6,10 +6,12 @@
 namespace ustack::link {
 
 base::Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& ifname,
-                                                         std::string* why, bool offload) {
+                                                         std::string* why, bool offload, TxIo io) {
   auto o = open_tuntap(ifname, IFF_TAP, offload, why);
   if (!o) return o.error();
-  return std::unique_ptr<TapDevice>(new TapDevice(*o, Medium::ethernet, ifname));
+  auto dev = std::unique_ptr<TapDevice>(new TapDevice(*o, Medium::ethernet, ifname));
+  dev->start_tx(io);
+  return dev;
 }
 
 }  // namespace ustack::link

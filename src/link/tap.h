@@ -20,8 +20,11 @@ class TapDevice : public FdDevice {
   /// With `offload` (the default) the TAP carries a virtio-net header and uses
   /// checksum and TSO4 offloads both ways; where the kernel refuses any of them
   /// the device runs plain, and offloads() says why (FdDevice::open_tuntap).
+  /// `io`: frames out batched through io_uring (where available; offloads() says
+  /// which is used and why) or one write() each (FdDevice::start_tx).
   static base::Result<std::unique_ptr<TapDevice>> open(const std::string& ifname,
-                                                       std::string* why = nullptr, bool offload = true);
+                                                       std::string* why = nullptr, bool offload = true,
+                                                       TxIo io = TxIo::automatic);
 
  private:
   using FdDevice::FdDevice;

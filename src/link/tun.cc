@@ -6,10 +6,12 @@
 namespace ustack::link {
 
 base::Result<std::unique_ptr<TunDevice>> TunDevice::open(const std::string& ifname,
-                                                         std::string* why) {
+                                                         std::string* why, TxIo io) {
   auto o = open_tuntap(ifname, IFF_TUN, /*offload=*/false, why);
   if (!o) return o.error();
-  return std::unique_ptr<TunDevice>(new TunDevice(*o, Medium::ip, ifname));
+  auto dev = std::unique_ptr<TunDevice>(new TunDevice(*o, Medium::ip, ifname));
+  dev->start_tx(io);
+  return dev;
 }
 
 }  // namespace ustack::link

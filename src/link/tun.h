@@ -14,7 +14,7 @@ class TunDevice : public FdDevice {
   /// Attaches to the existing TUN interface `ifname`; errors as TapDevice::open
   /// (a TAP of that name fails with Errc::invalid). medium() is ip.
   static base::Result<std::unique_ptr<TunDevice>> open(const std::string& ifname,
-                                                       std::string* why = nullptr);
+                                                       std::string* why = nullptr, TxIo io = TxIo::automatic);
 
  private:
   using FdDevice::FdDevice;
