@@ -96,6 +96,10 @@ int run_bridge(const BridgeOptions& o) {
       if (!n) break;
       if (side_a.transmit(now, base::ByteSpan(buf.data(), *n))) ++b_to_a;
     }
+    // A TAP may hold a round's frames to write them together (batched writes,
+    // Device::flush_tx): the round ends here, as the stack's poll does.
+    dev_b.flush_tx();
+    side_a.flush_tx();
     // Sleep until a frame arrives or a held one is due; at most 100 ms, to see a
     // stop signal.
     base::Duration wait = std::chrono::milliseconds(100);
