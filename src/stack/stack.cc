@@ -146,17 +146,19 @@ void Stack::poll(Instant now) {
     const bool buffers = dev.receives_buffers();
     for (std::size_t n = 0; n < config_.rx_batch; ++n) {
       if (clock_) set_time(clock_());
-      if (buffers) {  // the frame's own buffer: no copy into rx_buffer_
-        auto frame = dev.receive_buf(now_, rx_buffer_.size());
-        if (!frame) break;
-        rx_csum_trusted_ = dev.rx_checksum_trusted();
-        receive_frame(*iface, frame->data());
+      std::optional<base::PacketBuf> owned;  // the frame's own buffer: no copy into rx_buffer_
+      ByteSpan frame;
+      if (buffers) {
+        owned = dev.receive_buf(now_, rx_buffer_.size());
+        if (!owned) break;
+        frame = owned->data();
       } else {
         auto len = dev.receive(now_, rx_buffer_);
         if (!len) break;
-        rx_csum_trusted_ = dev.rx_checksum_trusted();
-        receive_frame(*iface, ByteSpan(rx_buffer_.data(), *len));
+        frame = ByteSpan(rx_buffer_.data(), *len);
       }
+      rx_csum_trusted_ = dev.rx_checksum_trusted();
+      receive_frame(*iface, frame);
       rx_csum_trusted_ = false;
     }
   }

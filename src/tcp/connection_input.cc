@@ -357,8 +357,7 @@ bool Connection::process_ack(const TcpRepr& seg, std::size_t len, base::Instant 
     const bool ecn_reduced = ecn_on_ack(seg, now);
     // An algorithm that controls_window() is told of every ACK later, after loss
     // detection (recovery_on_ack).
-    if (in_recovery_ || ecn_reduced || cc_->controls_window()) {
-    } else {
+    if (!in_recovery_ && !ecn_reduced && !cc_->controls_window()) {
       // Slow start or congestion avoidance: the algorithm's growth.
       AckEvent ev;
       ev.now = now;
